@@ -1,0 +1,164 @@
+"""The `katern` command: parse options, set up logging, call the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from katern import __version__
+from katern.build import build as build_publications
+from katern.errors import BuildError, ValidationFailed
+from katern.importer import import_seed
+from katern.models import KINDS
+from katern.project import Project, load_project
+from katern.query import SORT_KEYS, Query, select
+
+log = logging.getLogger("katern")
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.levelno >= logging.ERROR:
+            return f"error: {text}"
+        if record.levelno >= logging.WARNING:
+            return f"warning: {text}"
+        return text
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger("katern")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="katern")
+@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              help="The project folder (the one holding content/). Default: the current folder or a parent.")
+@click.option("-v", "--verbose", count=True, help="Say more about what katern does.")
+@click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path, verbose: int, quiet: bool) -> None:
+    """katern: turn curated records of local initiatives into brochures, handouts and booklets."""
+    _setup_logging(verbose, quiet)
+    ctx.obj = project_dir
+
+
+def _report(project: Project, strict: bool) -> None:
+    for problem in project.problems:
+        click.echo(str(problem), err=True)
+    errors, warnings = len(project.errors), len(project.warnings)
+    summary = (f"{len(project.records)} records, {len(project.factors)} factors, "
+               f"{len(project.publications)} publications: {errors} error(s), {warnings} warning(s)")
+    click.echo(summary, err=bool(errors or warnings))
+
+
+@cli.command()
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_obj
+def check(project_dir: Path, strict: bool) -> None:
+    """Validate every record, factor, table and publication in the project."""
+    project = load_project(project_dir)
+    _report(project, strict)
+    try:
+        project.raise_for_problems(strict)
+    except ValidationFailed as exc:
+        raise click.exceptions.Exit(1) from exc
+
+
+@cli.command(name="list")
+@click.option("--province", multiple=True, help="Only records in this province (repeatable).")
+@click.option("--region", multiple=True, help="Only records in this region, e.g. Noord-Nederland.")
+@click.option("--theme", multiple=True, help="Only records with this theme id (repeatable).")
+@click.option("--kind", multiple=True, type=click.Choice(KINDS), help="Only records of this kind.")
+@click.option("--place", multiple=True, help="Only records about this place or municipality.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="Only records dated on or after.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Only records dated on or before.")
+@click.option("--sort", type=click.Choice(SORT_KEYS), default="date", show_default=True)
+@click.option("--drafts", is_flag=True, help="Include draft records.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def list_(project_dir: Path, province, region, theme, kind, place, date_from, date_to, sort, drafts, as_json) -> None:
+    """Show the records that match a query (the same query publications use)."""
+    project = load_project(project_dir)
+    for problem in project.errors:
+        log.warning("%s", problem)
+    query = Query.build(province=province, region=region, theme=theme, kind=kind, place=place,
+                        date_from=date_from.date() if date_from else None,
+                        date_to=date_to.date() if date_to else None, include_drafts=drafts, sort=sort)
+    records = select(project.records.values(), query)
+    if as_json:
+        click.echo(json.dumps([r.summary() for r in records], ensure_ascii=False, indent=2))
+        return
+    rows = [(r.date.isoformat(), r.kind, r.place or "", r.province or "", r.title, r.slug) for r in records]
+    headers = ("date", "kind", "place", "province", "title", "slug")
+    widths = [min(max([len(h), *(len(row[i]) for row in rows)]), 44) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    click.echo(line.rstrip())
+    for row in rows:
+        cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(row, widths, strict=True)]
+        click.echo("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    click.echo(f"{len(records)} record(s)")
+
+
+@cli.command(name="import")
+@click.argument("seed_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write the draft records to. Default: content/records of the project.")
+@click.option("--force", is_flag=True, help="Overwrite records that already exist.")
+@click.pass_obj
+def import_(project_dir: Path, seed_file: Path, into: Path | None, force: bool) -> None:
+    """Turn a text export (brochure, newsletter, web articles) into draft records."""
+    if into is None:
+        into = Path(project_dir) / "content" / "records"
+    report = import_seed(seed_file, into, force=force)
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    for path in report.skipped:
+        click.echo(f"skipped {path}: it exists (use --force to overwrite)", err=True)
+    for line, text in report.unplaced:
+        click.echo(f"{seed_file}:{line}: could not place: {text[:100]}", err=True)
+    click.echo(f"{report.format}: {len(report.written)} written, {len(report.skipped)} skipped, "
+               f"{len(report.unplaced)} line(s) not placed")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "formats", type=click.Choice(["pdf", "html"]), multiple=True,
+              help="Only build this format (repeatable). Default: the publication's outputs.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to write to. Default: build/ in the project.")
+@click.option("--strict", is_flag=True, help="Fail a publication on any warning (fit, WeasyPrint).")
+@click.pass_obj
+def build(project_dir: Path, names: tuple[str, ...], formats: tuple[str, ...], out_dir: Path | None,
+          strict: bool) -> None:
+    """Build publications (all of them when no NAMES are given) into build/."""
+    project = load_project(project_dir)
+    for problem in project.warnings if strict else []:
+        log.warning("%s", problem)
+    results = build_publications(project, list(names), formats or ("pdf", "html"), out_dir, strict)
+    failed = 0
+    for result in results:
+        if not result.ok:
+            failed += 1
+            log.error("%s failed: %s", result.name, result.error)
+            continue
+        parts = []
+        for out in result.outputs:
+            pages = f", {out.pages} pages" if out.pages is not None else ""
+            parts.append(f"{out.path} ({out.size / 1024:.0f} KiB{pages})")
+        log.info("%s: %s in %.1f s", result.name, "; ".join(parts), result.seconds)
+    if failed:
+        raise BuildError(f"{failed} of {len(results)} publication(s) failed; see the errors above.")
+
+
+def main() -> None:
+    """Run the command line interface."""
+    cli(prog_name="katern")

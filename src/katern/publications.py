@@ -1,0 +1,279 @@
+"""Load publication files and resolve which records each publication contains."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from katern.errors import Problem
+from katern.models import KINDS, PROVINCES, REGIONS, Foreword, Record, Signature
+from katern.query import SORT_KEYS, Query, normalise_province, select
+from katern.schema import FieldReader, did_you_mean, load_yaml
+
+LAYOUTS = ("brochure", "handout", "newsletter")
+PAGE_SIZES = ("A4", "A5")
+OUTPUTS = ("pdf", "html", "booklet", "press")
+LANGUAGES = ("nl", "en")
+DATE_STYLES = ("day", "month")
+NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass
+class Publication:
+    name: str
+    path: Path
+    title: str
+    date: dt.date
+    layout: str
+    subtitle: str | None = None
+    edition: str | None = None
+    publisher: str | None = None
+    date_style: str = "day"
+    language: str = "nl"
+    theme: str = "vws"
+    page_size: str = "A4"
+    record_slugs: list[str] | None = None
+    query: Query | None = None
+    foreword: Foreword | None = None
+    factors_after: str | None = None
+    factors_position: str | None = None  # "start", "end", or None (no spread unless after is set)
+    colophon: str | None = None
+    outputs: list[str] = field(default_factory=lambda: ["pdf", "html"])
+    max_pages: int | None = None
+    story_max_pages: int | None = None
+    keywords: list[str] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def has_factors(self) -> bool:
+        return bool(self.factors_after or self.factors_position) or self.layout == "handout"
+
+
+def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publication | None:
+    """Parse one publication file; add every problem to `problems`."""
+    name = path.stem
+    if not NAME_RE.match(name):
+        problems.append(
+            Problem(
+                path,
+                f"'{path.name}' is not a valid publication name: use lower-case letters, digits and hyphens.",
+            )
+        )
+    data, lines, problem = load_yaml(text, path)
+    if problem:
+        problems.append(problem)
+        return None
+    if not isinstance(data, dict):
+        problems.append(
+            Problem(
+                path,
+                "must be 'field: value' lines (see README, 'Publications').",
+                line=1,
+            )
+        )
+        return None
+    r = FieldReader(data, path, lines, problems)
+    title = r.text("title", True)
+    date = r.date("date", True)
+    layout = r.choice("layout", LAYOUTS, required=True)
+    pub = Publication(
+        name=name,
+        path=path,
+        title=title or "",
+        date=date or dt.date(1970, 1, 1),
+        layout=layout or "brochure",
+        subtitle=r.text("subtitle"),
+        edition=r.text("edition"),
+        publisher=r.text("publisher"),
+        date_style=r.choice("date_style", DATE_STYLES, default="day") or "day",
+        language=r.choice("language", LANGUAGES, default="nl") or "nl",
+        theme=r.text("theme") or "vws",
+        page_size=r.choice("page_size", PAGE_SIZES, default="A4") or "A4",
+        colophon=r.text("colophon"),
+        max_pages=r.integer("max_pages"),
+        story_max_pages=r.integer("story_max_pages"),
+        keywords=r.text_list("keywords"),
+    )
+    pub.foreword = _foreword(r.mapping("foreword"))
+    pub.outputs = _outputs(r)
+    _factors(r, pub)
+    has_records, has_query = "records" in data, "query" in data
+    if has_records and has_query:
+        r.problem(
+            "query",
+            "a publication takes either 'records' (a list) or 'query', not both. Remove one.",
+        )
+    elif has_records:
+        pub.record_slugs = r.text_list("records")
+        if not pub.record_slugs:
+            r.problem("records", "is empty. List the record slugs, one '- slug' per line.")
+    elif has_query:
+        pub.query = _query(
+            r.mapping("query", True),
+            r.choice("sort", SORT_KEYS, default="date") or "date",
+        )
+    elif pub.layout != "handout":
+        r.problem(
+            "records",
+            "is missing. Give 'records' (an ordered list of slugs) or a 'query'.",
+        )
+    r.warn_unknown()
+    return pub if title and date and layout else None
+
+
+def _foreword(r: FieldReader | None) -> Foreword | None:
+    if r is None:
+        return None
+    sig = r.mapping("signature")
+    signature = Signature(sig.text("name", True) or "", sig.text("role")) if sig else None
+    if sig:
+        sig.warn_unknown()
+    foreword = Foreword(
+        title=r.text("title", True) or "",
+        body=r.text("body", True) or "",
+        signature=signature,
+    )
+    r.warn_unknown()
+    return foreword
+
+
+def _outputs(r: FieldReader) -> list[str]:
+    outputs = r.text_list("outputs") or ["pdf", "html"]
+    valid = []
+    for out in outputs:
+        if out in OUTPUTS:
+            valid.append(out)
+        else:
+            r.problem(
+                "outputs",
+                f"'{out}' is not an output; use any of: {', '.join(OUTPUTS)}.{did_you_mean(out, OUTPUTS)}",
+            )
+    return valid
+
+
+def _factors(r: FieldReader, pub: Publication) -> None:
+    if "factors" not in r.data:
+        return
+    value = r.data.get("factors")
+    r.seen.add("factors")
+    if value is False or value is None:
+        return
+    f = r.mapping("factors")
+    if f is None:
+        return
+    pub.factors_after = f.text("after")
+    pub.factors_position = f.choice("position", ("start", "end"))
+    if not pub.factors_after and not pub.factors_position:
+        r.problem(
+            "factors",
+            "say where the spread goes: 'after: <record slug>' or 'position: start' / 'end'.",
+        )
+    f.warn_unknown()
+
+
+def _query(r: FieldReader | None, sort: str) -> Query | None:
+    if r is None:
+        return None
+    provinces = [normalise_province(p) for p in r.text_list("province")]
+    for p in provinces:
+        if p not in PROVINCES:
+            r.problem("province", f"'{p}' is not a province.{did_you_mean(p, PROVINCES)}")
+    regions = r.text_list("region")
+    for reg in regions:
+        if reg not in REGIONS:
+            r.problem(
+                "region",
+                f"'{reg}' is not a region; use one of: {', '.join(REGIONS)}.{did_you_mean(reg, REGIONS)}",
+            )
+    kinds = r.text_list("kind")
+    for k in kinds:
+        if k not in KINDS:
+            r.problem(
+                "kind",
+                f"'{k}' is not a kind; use one of: {', '.join(KINDS)}.{did_you_mean(k, KINDS)}",
+            )
+    query = Query.build(
+        province=provinces,
+        region=regions,
+        theme=r.text_list("theme"),
+        kind=kinds,
+        place=r.text_list("place"),
+        date_from=r.date("date_from"),
+        date_to=r.date("date_to"),
+        sort=sort,
+    )
+    r.warn_unknown()
+    return query
+
+
+def load_publications(folder: Path, problems: list[Problem]) -> list[Publication]:
+    """Parse every `*.yaml` publication file in `folder`, sorted by name."""
+    pubs = []
+    if not folder.is_dir():
+        return pubs
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(path, f"cannot be read as UTF-8 text: {exc}."))
+            continue
+        pub = parse_publication(path, text, problems)
+        if pub is not None:
+            pubs.append(pub)
+    return pubs
+
+
+def resolve_records(
+    pub: Publication,
+    records: dict[str, Record],
+    themes: dict[str, str],
+    problems: list[Problem],
+) -> None:
+    """Fill `pub.records` from its list or query, reporting unknown slugs and themes."""
+    if pub.record_slugs is not None:
+        seen = set()
+        for slug in pub.record_slugs:
+            if slug in seen:
+                problems.append(Problem(pub.path, f"'{slug}' is listed twice. Remove one.", "records"))
+            elif slug not in records:
+                problems.append(
+                    Problem(
+                        pub.path,
+                        f"no record '{slug}' in content/records.{did_you_mean(slug, records)}",
+                        "records",
+                    )
+                )
+            else:
+                pub.records.append(records[slug])
+            seen.add(slug)
+    elif pub.query is not None:
+        for t in pub.query.theme:
+            if t not in themes:
+                problems.append(
+                    Problem(
+                        pub.path,
+                        f"unknown theme '{t}'.{did_you_mean(t, themes)}",
+                        "query.theme",
+                    )
+                )
+        pub.records = select(records.values(), pub.query)
+        if not pub.records:
+            problems.append(
+                Problem(
+                    pub.path,
+                    "the query selects no records. Loosen it, or check it with 'katern list'.",
+                    "query",
+                )
+            )
+    slugs = {r.slug for r in pub.records}
+    if pub.factors_after and pub.factors_after not in slugs:
+        problems.append(
+            Problem(
+                pub.path,
+                f"the factors spread goes after '{pub.factors_after}', which is not in this publication."
+                f"{did_you_mean(pub.factors_after, slugs)}",
+                "factors.after",
+            )
+        )

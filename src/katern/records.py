@@ -1,0 +1,172 @@
+"""Load records: Markdown files with YAML front matter under `content/records/`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from katern.errors import Problem
+from katern.models import KINDS, Box, Image, Link, Reaction, Record, Source
+from katern.schema import FieldReader, load_yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """Split a record into (front matter, body, line number where the body starts)."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return None, text, 1
+    end = re.search(r"^(---|\.\.\.)[ \t]*$", text[4:], re.MULTILINE)
+    if end is None:
+        return None, text, 1
+    front = text[4 : 4 + end.start()]
+    body = text[4 + end.end() :]
+    body_line = front.count("\n") + 3
+    return front, body.strip("\n"), body_line
+
+
+def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | None:
+    """Parse one record's text; add every problem found to `problems`."""
+    slug = path.stem
+    if not SLUG_RE.match(slug):
+        problems.append(
+            Problem(
+                path,
+                f"the file name '{path.name}' is not a valid slug. Rename it to lower-case letters, "
+                "digits and hyphens, for example 'zwolle-think-op-school.md'.",
+            )
+        )
+    front, body, body_line = split_front_matter(text)
+    if front is None:
+        problems.append(
+            Problem(
+                path,
+                "has no front matter. Start the file with a line '---', the YAML fields, and another '---'.",
+                line=1,
+            )
+        )
+        return None
+    data, lines, problem = load_yaml(front, path, line_offset=1)
+    if problem:
+        problems.append(problem)
+        return None
+    if not isinstance(data, dict):
+        problems.append(Problem(path, "the front matter must be 'field: value' lines.", line=2))
+        return None
+    r = FieldReader(data, path, lines, problems)
+    title = r.text("title", required=True)
+    kind = r.choice("kind", KINDS, required=True)
+    date = r.date("date", required=True)
+    record = Record(
+        slug=slug,
+        path=path,
+        title=title or "",
+        kind=kind or "",
+        date=date,  # type: ignore[arg-type]
+        body=body,
+        place=r.text("place"),
+        municipalities=r.text_list("municipalities"),
+        province=r.text("province"),
+        themes=r.text_list("themes"),
+        lead=r.text("lead"),
+        quotes=r.text_list("quotes"),
+        boxes=[Box(b.text("title", True) or "", b.text("body", True) or "") for b in r.mappings("boxes")],
+        tips=r.text_list("tips"),
+        reaction=_reaction(r.mapping("reaction")),
+        links=[_link(link) for link in r.mappings("links")],
+        contact=r.text("contact"),
+        factors=r.text_list("factors"),
+        images=[_image(i) for i in r.mappings("images")],
+        sources=[_source(s) for s in r.mappings("sources")],
+        draft=r.boolean("draft"),
+    )
+    if not record.sources and "sources" not in data:
+        r.problem(
+            "sources",
+            "is required but missing. Say where the text came from: - {title: ..., seed: ...}.",
+        )
+    if not body.strip():
+        problems.append(
+            Problem(
+                path,
+                "the body is empty. Write the story below the closing '---' line.",
+                line=body_line,
+            )
+        )
+    r.warn_unknown()
+    return record if date is not None else None
+
+
+def _reaction(r: FieldReader | None) -> Reaction | None:
+    if r is None:
+        return None
+    reaction = Reaction(
+        quote=r.text("quote", True) or "",
+        name=r.text("name", True) or "",
+        title=r.text("title"),
+        role=r.text("role"),
+    )
+    r.warn_unknown()
+    return reaction
+
+
+def _link(r: FieldReader) -> Link:
+    link = Link(label=r.text("label", True) or "", url=r.text("url"))
+    if link.url and not re.match(r"^(https?://|mailto:)", link.url):
+        r.problem(
+            "url",
+            f"'{link.url}' is not a web address. Start it with https:// (or mailto: for e-mail).",
+        )
+    r.warn_unknown()
+    return link
+
+
+def _image(r: FieldReader) -> Image:
+    src = r.text("src", True) or ""
+    alt = r.text("alt")
+    if not alt:
+        r.problem(
+            "alt",
+            "is missing: every image needs alt text describing it for readers who cannot see it. "
+            "Add 'alt: ...' to the image.",
+        )
+    image = Image(src=src, alt=alt or "", caption=r.text("caption"))
+    r.warn_unknown()
+    return image
+
+
+def _source(r: FieldReader) -> Source:
+    source = Source(
+        title=r.text("title", True) or "",
+        seed=r.text("seed"),
+        edition=r.text("edition"),
+        page=r.integer("page"),
+    )
+    r.warn_unknown()
+    return source
+
+
+def discover_records(folder: Path) -> list[Path]:
+    """Return the record files under `folder`, sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
+
+
+def load_records(folder: Path, problems: list[Problem]) -> list[Record]:
+    """Parse every record under `folder`; problems go to `problems`."""
+    records = []
+    for path in discover_records(folder):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(Problem(path, f"is not UTF-8 text ({exc.reason}). Save it as UTF-8."))
+            continue
+        except OSError as exc:
+            problems.append(Problem(path, f"cannot be read: {exc.strerror}."))
+            continue
+        record = parse_record(path, text, problems)
+        if record is not None:
+            records.append(record)
+    return records
