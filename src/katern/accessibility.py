@@ -10,6 +10,7 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,15 @@ EMBEDDED_FONT_KEYS = ("/FontFile", "/FontFile2", "/FontFile3")
 NO_TREE = "{what} cannot be checked: the PDF has no structure tree (see the 'tagged' check)"
 HEADING_LEVELS = {f"/H{level}": level for level in range(1, 7)}
 # Standard structure types of PDF 1.7 (ISO 32000-1, 14.8.4); a role map must not redefine them.
-STANDARD_TYPES = frozenset(
-    "/" + name
-    for name in ["Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI", "Index", "NonStruct", "Private", "H", "H1", "H2", "H3", "H4", "H5", "H6", "P", "L", "LI", "Lbl", "LBody", "Table", "TR", "TH", "TD", "THead", "TBody", "TFoot", "Span", "Quote", "Note", "Reference", "BibEntry", "Code", "Link", "Annot", "Ruby", "RB", "RT", "RP", "Warichu", "WT", "WP", "Figure", "Formula", "Form"]
-)
+# fmt: off
+STANDARD_TYPES = frozenset({
+    "/Document", "/Part", "/Art", "/Sect", "/Div", "/BlockQuote", "/Caption",
+    "/TOC", "/TOCI", "/Index", "/NonStruct", "/Private",
+    "/H", "/H1", "/H2", "/H3", "/H4", "/H5", "/H6", "/P", "/L", "/LI", "/Lbl", "/LBody",
+    "/Table", "/TR", "/TH", "/TD", "/THead", "/TBody", "/TFoot", "/Span", "/Quote", "/Note", "/Reference", "/BibEntry",
+    "/Code", "/Link", "/Annot", "/Ruby", "/RB", "/RT", "/RP", "/Warichu", "/WT", "/WP", "/Figure", "/Formula", "/Form",
+})
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ def _check_fonts(reader: PdfReader, catalog: DictionaryObject) -> tuple[bool, st
     """Require every font used on the pages to be embedded."""
     fonts = _page_fonts(reader)
     missing = sorted({_font_name(font) for font in fonts if not _is_embedded(font)})
+    if not fonts:
+        return True, "no fonts used"
     if not missing:
         return True, f"all {len(fonts)} font(s) are embedded"
     return False, (
@@ -169,7 +177,7 @@ def _check_heading_levels(reader: PdfReader, catalog: DictionaryObject) -> tuple
         return True, "no numbered headings (H1-H6)"
     if levels[0] != 1:
         return False, f"the first heading is H{levels[0]}; start the document with an H1"
-    for previous, level in zip(levels, levels[1:], strict=False):
+    for previous, level in pairwise(levels):
         if level > previous + 1:
             return False, f"H{level} follows H{previous}; do not skip heading levels (use H{previous + 1})"
     return True, f"{len(levels)} heading(s), no skipped levels"

@@ -326,9 +326,14 @@ def _heading_shaped(para: _Para) -> bool:
     )
 
 
-def _is_heading(para: _Para, following: _Para | None) -> bool:
-    """Tell whether a paragraph is a subheading: heading-shaped and followed by text."""
-    return _heading_shaped(para) and following is not None and not _heading_shaped(following)
+def _is_heading(paras: list[_Para], index: int) -> bool:
+    """Tell whether `paras[index]` is a subheading: heading-shaped, text following soon after."""
+    if not _heading_shaped(paras[index]):
+        return False
+    following = paras[index + 1 : index + 3]
+    if following and _heading_shaped(following[0]):
+        following = following[1:]
+    return bool(following) and not _heading_shaped(following[0])
 
 
 def _pull_quote(para: _Para) -> str | None:
@@ -375,14 +380,13 @@ def _render_body(paras: list[_Para]) -> str:
     """Render paragraphs as Markdown: subheadings, lists and plain paragraphs."""
     chunks: list[str] = []
     for index, para in enumerate(paras):
-        following = paras[index + 1] if index + 1 < len(paras) else None
         if para.marker:
             item = f"{_list_marker(para.marker)} {para.text}"
             if index and paras[index - 1].marker:
                 chunks[-1] += f"\n{item}"
             else:
                 chunks.append(item)
-        elif _is_heading(para, following):
+        elif _is_heading(paras, index):
             chunks.append(f"## {para.text}")
         else:
             chunks.append(para.text)
@@ -677,13 +681,14 @@ def _take_pull_quotes(paras: list[_Para]) -> tuple[list[_Para], list[str]]:
 def _parse_brochure(lines: list[tuple[int, str]], seed_name: str) -> _Parsed:
     """Cut a brochure into its stories, each under a place in capitals."""
     paras = _paragraphs(lines, join_block=True, plain=True)
-    silent = {i for i, para in enumerate(paras) if _is_contents_entry(para)}
+    dates = [_month_date(para.text) for para in paras]
+    silent = {i for i, para in enumerate(paras) if _is_contents_entry(para) or dates[i]}
     debris = _factor_spreads(paras)
     stories = _brochure_stories(paras, silent | debris)
     if not stories:
         return [], []
     stoppers = sorted(debris | {i for i, para in enumerate(paras) if COLOPHON_RE.match(para.text)})
-    date, date_line = _brochure_date(lines)
+    date = next((found for found in dates if found), None)
     title = _brochure_title(paras[: stories[0][0]])
     source = {"title": title or seed_name, "seed": seed_name}
     drafts, used = [], set(silent)
@@ -691,10 +696,10 @@ def _parse_brochure(lines: list[tuple[int, str]], seed_name: str) -> _Parsed:
         end = stories[number + 1][0] if number + 1 < len(stories) else len(paras)
         end = min([end, *(stop for stop in stoppers if stop > place)])
         used |= set(range(first, end))
-        drafts.append(_brochure_story(paras[first:place], paras[place], paras[place + 1 : end], date, source))
-    skipped = [para for i, para in enumerate(paras) if i not in used and _squash(para.text) != title]
-    unplaced = [(number, text) for number, text in _line_texts(skipped) if number != date_line]
-    return drafts, unplaced
+        body = [paras[i] for i in range(place + 1, end) if i not in silent]
+        drafts.append(_brochure_story(paras[first:place], paras[place], body, date, source))
+    skipped = [para for i, para in enumerate(paras) if i not in used and para.text != title]
+    return drafts, _line_texts(skipped)
 
 
 def _is_contents_entry(para: _Para) -> bool:
@@ -731,7 +736,7 @@ def _brochure_stories(paras: list[_Para], excluded: set[int]) -> list[tuple[int,
     for index, para in enumerate(paras):
         if index in excluded or not _caps_place(para) or index + 1 >= len(paras):
             continue
-        if not _plain_text(paras[index + 1]):
+        if not _lead_shaped(paras[index + 1]):
             continue
         first = index
         while (
@@ -785,13 +790,14 @@ def _plain_text(para: _Para) -> bool:
     )
 
 
-def _brochure_date(lines: list[tuple[int, str]]) -> tuple[dt.date | None, int | None]:
-    """Find a month line such as 'september | 2017' and return its date and line number."""
-    for number, line in lines:
-        date = _month_date(line)
-        if date is not None:
-            return date, number
-    return None, None
+def _lead_shaped(para: _Para) -> bool:
+    """Tell whether a paragraph can open a story: text that is no list, link or pull quote."""
+    return (
+        not para.marker
+        and bool(para.text)
+        and not LINK_LINE_RE.match(para.text)
+        and _pull_quote(para) is None
+    )
 
 
 def _brochure_title(front: list[_Para]) -> str | None:
@@ -812,7 +818,7 @@ def _brochure_story(
 ) -> Draft:
     """Build the draft of one brochure story."""
     paras = _merge_page_breaks(paras)
-    lead = paras[0].text if paras and _plain_text(paras[0]) else None
+    lead = paras[0].text if paras and _lead_shaped(paras[0]) else None
     parts = _brochure_parts(paras[1:] if lead is not None else paras)
     return _draft(
         parts["body"],
@@ -870,8 +876,7 @@ def _take_box(paras: list[_Para], index: int, parts: dict[str, list[Any]]) -> in
 def _ends_box(paras: list[_Para], index: int) -> bool:
     """Tell whether a box ends before `paras[index]`: at a subheading, list or link."""
     para = paras[index]
-    following = paras[index + 1] if index + 1 < len(paras) else None
-    return bool(para.marker) or bool(LINK_LINE_RE.match(para.text)) or _is_heading(para, following)
+    return bool(para.marker) or bool(LINK_LINE_RE.match(para.text)) or _is_heading(paras, index)
 
 
 def _title_case_place(text: str) -> str:
