@@ -7,8 +7,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from katern.accessibility import check_pdf, failed
 from katern.errors import BuildError, KaternError, Problem
 from katern.fsutil import atomic_write
+from katern.imposition import impose_booklet
 from katern.pdf import RenderedPdf, build_date, render_pdf
 from katern.project import Project
 from katern.publications import Publication
@@ -18,6 +20,17 @@ from katern.resources import PACKAGE_DIR, available_themes, builtin_dir, font_di
 log = logging.getLogger(__name__)
 
 FORMATS = ("pdf", "html")
+EXTRAS = ("booklet", "press")
+
+# The print-shop profile: 3 mm bleed, crop marks, and the orange panels running into the bleed.
+# It stays PDF/UA-1: WeasyPrint 70's PDF/X-4 has no output intent without a CMYK ICC profile and
+# writes a random XMP DocumentID, so it would be neither clean PDF/X nor reproducible.
+PRESS_CSS = """
+@page { bleed: 3mm; marks: crop; }
+@page cover { bleed: 3mm; marks: crop; }
+.cover-panel, .back-panel { left: -3mm; right: -3mm; bottom: -3mm; }
+.cover-panel, .back-panel { padding-left: 21mm; padding-right: 21mm; }
+"""
 
 
 @dataclass
@@ -35,6 +48,7 @@ class BuildResult:
     seconds: float = 0.0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -98,18 +112,10 @@ def build_publication(
         problems = publication_problems(project, pub)
         if problems:
             raise BuildError("; ".join(str(p) for p in problems))
-        wanted = [f for f in formats if f in pub.outputs or f in ("booklet", "press")]
-        if "pdf" in wanted or "booklet" in wanted or "press" in wanted:
-            html = render_html(project, pub, "print")
-            pdf = render_pdf(html, project.root, allowed_roots(project), build_date(pub.date))
-            result.warnings += [f"{pub.name}: WeasyPrint: {w}" for w in pdf.warnings]
-            result.warnings += fit_warnings(pub, pdf)
-            if strict and result.warnings:
-                raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
-            if "pdf" in wanted:
-                target = out_dir / f"{pub.name}.pdf"
-                atomic_write(target, pdf.data)
-                result.outputs.append(Output("pdf", target, len(pdf.data), pdf.pages))
+        wanted = [f for f in formats if f in pub.outputs and f in FORMATS]
+        wanted += [f for f in EXTRAS if f in formats or (f in pub.outputs and "pdf" in formats)]
+        if {"pdf", "booklet", "press"} & set(wanted):
+            _build_pdfs(project, pub, out_dir, wanted, strict, result)
         if "html" in wanted:
             page = render_html(project, pub, "screen")
             target = out_dir / f"{pub.name}.html"
@@ -121,6 +127,43 @@ def build_publication(
         result.error = f"cannot write to {exc.filename or out_dir}: {exc.strerror}"
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _build_pdfs(
+    project: Project, pub: Publication, out_dir: Path, wanted: list[str], strict: bool, result: BuildResult
+) -> None:
+    """Lay out the PDF once, then write the screen PDF, the imposed booklet and the press PDF asked for."""
+    html = render_html(project, pub, "print")
+    stamp = build_date(pub.date)
+    pdf = render_pdf(html, project.root, allowed_roots(project), stamp)
+    result.warnings += [f"{pub.name}: WeasyPrint: {w}" for w in pdf.warnings]
+    result.warnings += fit_warnings(pub, pdf)
+    if strict and result.warnings:
+        raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
+    target = out_dir / f"{pub.name}.pdf"
+    atomic_write(target, pdf.data)
+    result.outputs.append(Output("pdf", target, len(pdf.data), pdf.pages))
+    problems = failed(check_pdf(target))
+    if problems:
+        raise BuildError(
+            f"{target} fails the accessibility check: " + "; ".join(f"{c.name}: {c.detail}" for c in problems)
+        )
+    if "booklet" in wanted:
+        booklet = out_dir / f"{pub.name}-booklet.pdf"
+        info = impose_booklet(target, booklet)
+        result.outputs.append(Output("booklet", booklet, booklet.stat().st_size, info.sides))
+        note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
+        if info.blanks:
+            note += f", {info.blanks} blank page(s) added"
+        if info.scaled:
+            note += f"; the {pub.page_size} pages are scaled down to A5"
+        result.notes.append(note + ". Print double-sided, flip on the short edge, fold and staple.")
+    if "press" in wanted:
+        press = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=PRESS_CSS)
+        result.warnings += [f"{pub.name} (press): WeasyPrint: {w}" for w in press.warnings]
+        path = out_dir / f"{pub.name}-press.pdf"
+        atomic_write(path, press.data)
+        result.outputs.append(Output("press", path, len(press.data), press.pages))
 
 
 def build(

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from katern import __version__
+from katern.accessibility import check_pdf, failed
 from katern.build import build as build_publications
 from katern.errors import BuildError, ValidationFailed
 from katern.importer import import_seed
@@ -40,8 +41,13 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katern")
-@click.option("--project", "project_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              help="The project folder (the one holding content/). Default: the current folder or a parent.")
+@click.option(
+    "--project",
+    "project_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    help="The project folder (the one holding content/). Default: the current folder or a parent.",
+)
 @click.option("-v", "--verbose", count=True, help="Say more about what katern does.")
 @click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
 @click.pass_context
@@ -55,22 +61,49 @@ def _report(project: Project, strict: bool) -> None:
     for problem in project.problems:
         click.echo(str(problem), err=True)
     errors, warnings = len(project.errors), len(project.warnings)
-    summary = (f"{len(project.records)} records, {len(project.factors)} factors, "
-               f"{len(project.publications)} publications: {errors} error(s), {warnings} warning(s)")
+    summary = (
+        f"{len(project.records)} records, {len(project.factors)} factors, "
+        f"{len(project.publications)} publications: {errors} error(s), {warnings} warning(s)"
+    )
     click.echo(summary, err=bool(errors or warnings))
 
 
 @cli.command()
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--pdf",
+    "pdfs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check these PDFs against the machine-checkable PDF/UA points instead (repeatable).",
+)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def check(project_dir: Path, strict: bool) -> None:
-    """Validate every record, factor, table and publication in the project."""
+def check(project_dir: Path, strict: bool, pdfs: tuple[Path, ...], files: tuple[Path, ...]) -> None:
+    """Validate the project's content; with --pdf FILE..., report on the accessibility of PDFs."""
+    if pdfs or files:
+        _check_pdfs([*pdfs, *files])
+        return
     project = load_project(project_dir)
     _report(project, strict)
     try:
         project.raise_for_problems(strict)
     except ValidationFailed as exc:
         raise click.exceptions.Exit(1) from exc
+
+
+def _check_pdfs(paths: list[Path]) -> None:
+    bad = 0
+    for path in paths:
+        checks = check_pdf(path)
+        failures = failed(checks)
+        bad += bool(failures)
+        click.echo(f"{path}: {'FAIL' if failures else 'ok'}")
+        for c in checks:
+            click.echo(f"  [{'x' if c.passed else ' '}] {c.name}: {c.detail}")
+    click.echo(f"{len(paths) - bad} of {len(paths)} PDF(s) pass the accessibility check")
+    if bad:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command(name="list")
@@ -90,9 +123,17 @@ def list_(project_dir: Path, province, region, theme, kind, place, date_from, da
     project = load_project(project_dir)
     for problem in project.errors:
         log.warning("%s", problem)
-    query = Query.build(province=province, region=region, theme=theme, kind=kind, place=place,
-                        date_from=date_from.date() if date_from else None,
-                        date_to=date_to.date() if date_to else None, include_drafts=drafts, sort=sort)
+    query = Query.build(
+        province=province,
+        region=region,
+        theme=theme,
+        kind=kind,
+        place=place,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        include_drafts=drafts,
+        sort=sort,
+    )
     records = select(project.records.values(), query)
     if as_json:
         click.echo(json.dumps([r.summary() for r in records], ensure_ascii=False, indent=2))
@@ -110,8 +151,12 @@ def list_(project_dir: Path, province, region, theme, kind, place, date_from, da
 
 @cli.command(name="import")
 @click.argument("seed_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--into", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write the draft records to. Default: content/records of the project.")
+@click.option(
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the draft records to. Default: content/records of the project.",
+)
 @click.option("--force", is_flag=True, help="Overwrite records that already exist.")
 @click.pass_obj
 def import_(project_dir: Path, seed_file: Path, into: Path | None, force: bool) -> None:
@@ -125,25 +170,47 @@ def import_(project_dir: Path, seed_file: Path, into: Path | None, force: bool) 
         click.echo(f"skipped {path}: it exists (use --force to overwrite)", err=True)
     for line, text in report.unplaced:
         click.echo(f"{seed_file}:{line}: could not place: {text[:100]}", err=True)
-    click.echo(f"{report.format}: {len(report.written)} written, {len(report.skipped)} skipped, "
-               f"{len(report.unplaced)} line(s) not placed")
+    click.echo(
+        f"{report.format}: {len(report.written)} written, {len(report.skipped)} skipped, "
+        f"{len(report.unplaced)} line(s) not placed"
+    )
 
 
 @cli.command()
 @click.argument("names", nargs=-1)
-@click.option("--format", "formats", type=click.Choice(["pdf", "html"]), multiple=True,
-              help="Only build this format (repeatable). Default: the publication's outputs.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to write to. Default: build/ in the project.")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["pdf", "html"]),
+    multiple=True,
+    help="Only build this format (repeatable). Default: the publication's outputs.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write to. Default: build/ in the project.",
+)
+@click.option("--booklet", is_flag=True, help="Also write <name>-booklet.pdf: A5 pages imposed two-up on A4 sheets.")
+@click.option("--press", is_flag=True, help="Also write <name>-press.pdf for a print shop: 3 mm bleed, crop marks.")
 @click.option("--strict", is_flag=True, help="Fail a publication on any warning (fit, WeasyPrint).")
 @click.pass_obj
-def build(project_dir: Path, names: tuple[str, ...], formats: tuple[str, ...], out_dir: Path | None,
-          strict: bool) -> None:
+def build(
+    project_dir: Path,
+    names: tuple[str, ...],
+    formats: tuple[str, ...],
+    out_dir: Path | None,
+    booklet: bool,
+    press: bool,
+    strict: bool,
+) -> None:
     """Build publications (all of them when no NAMES are given) into build/."""
     project = load_project(project_dir)
     for problem in project.warnings if strict else []:
         log.warning("%s", problem)
-    results = build_publications(project, list(names), formats or ("pdf", "html"), out_dir, strict)
+    wanted = (*(formats or ("pdf", "html")), *(["booklet"] if booklet else []), *(["press"] if press else []))
+    results = build_publications(project, list(names), wanted, out_dir, strict)
     failed = 0
     for result in results:
         if not result.ok:
@@ -155,6 +222,8 @@ def build(project_dir: Path, names: tuple[str, ...], formats: tuple[str, ...], o
             pages = f", {out.pages} pages" if out.pages is not None else ""
             parts.append(f"{out.path} ({out.size / 1024:.0f} KiB{pages})")
         log.info("%s: %s in %.1f s", result.name, "; ".join(parts), result.seconds)
+        for note in result.notes:
+            log.info("%s", note)
     if failed:
         raise BuildError(f"{failed} of {len(results)} publication(s) failed; see the errors above.")
 

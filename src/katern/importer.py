@@ -66,7 +66,7 @@ REACTION_RE = re.compile(r"^reacties?\s*:?$", re.I)
 NAME_ROLE_RE = re.compile(r"^[—–-]?\s*(?P<name>[^\W\d_][^()“”\"]{1,80}?)\s*\((?P<role>[^()]{2,})\)\.?$")
 NAME_COMMA_RE = re.compile(r"^[—–-]?\s*(?P<name>[^\W\d_][^,“”\"()]{1,60}),\s*(?P<role>[^“”\"]{2,})$")
 
-BACK_RE = re.compile(r"^terug$", re.I)
+BACK_RE = re.compile(r"^(?:[←<]\s*)?terug(?: naar (?:het )?overzicht)?$", re.I)
 TEASERS_RE = re.compile(r"^(relevante links|lees meer|lees ook|leestips?|meer lezen|zie ook)\s*:?$", re.I)
 
 CONTENTS_PAGE_RE = re.compile(r"^\d{1,3}$")
@@ -78,9 +78,7 @@ LINK_LINE_RE = re.compile(
     re.I,
 )
 EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-URL_RE = re.compile(
-    r"(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,6}(?:/[\w./%?=&#-]*)?", re.I
-)
+URL_RE = re.compile(r"(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,6}(?:/[\w./%?=&#-]*)?", re.I)
 CAPS_PLACE_RE = re.compile(r"^['’]?[^\W\d_]+(?:[ /'’-]+[^\W\d_]+)*$")
 
 PLACE_PARTICLES = {"aan", "bij", "de", "den", "der", "en", "het", "in", "onder", "op", "te", "ter", "van"}
@@ -344,7 +342,7 @@ def _pull_quote(para: _Para) -> str | None:
     if not (text.startswith(OPEN_QUOTES) and text.endswith(CLOSE_QUOTES)):
         return None
     inner = text[1:-1].strip()
-    if any(mark in inner for mark in "“”\"") or len(re.findall(r"[.!?]\s+\S", inner)) > 1:
+    if any(mark in inner for mark in '“”"') or len(re.findall(r"[.!?]\s+\S", inner)) > 1:
         return None
     return inner
 
@@ -460,7 +458,9 @@ def _parse_newsletter(lines: list[tuple[int, str]], seed_name: str) -> _Parsed:
             break
         section = lines[start][1].strip()
         draft = _newsletter_item(section, lines[start + 1 : min(stop, end)], masthead, source, unplaced)
-        if draft is not None:
+        if draft is None:
+            unplaced.append((lines[start][0], section))
+        else:
             drafts.append(draft)
     return drafts, unplaced
 
@@ -504,8 +504,8 @@ def _newsletter_item(
     if not paras:
         return None
     place, title = _split_head(paras[0].text)
-    body, tips, reaction = _newsletter_parts(paras[1:])
-    lead, body = _split_lead(_merge_page_breaks(body))
+    parts = _newsletter_parts(paras[1:])
+    lead, body = _split_lead(_merge_page_breaks(parts["body"]))
     return _draft(
         body,
         lead,
@@ -513,27 +513,31 @@ def _newsletter_item(
         kind="-".join(_slug_words(section)),
         place=place,
         date=masthead.date,
-        tips=tips,
-        reaction=_reaction(reaction, unplaced) if reaction else None,
+        tips=parts["tips"],
+        reaction=_reaction(parts["reaction"], unplaced) if parts["reaction"] else None,
+        links=parts["links"],
         sources=[dict(source)],
     )
 
 
-def _newsletter_parts(paras: list[_Para]) -> tuple[list[_Para], list[str], list[_Para]]:
-    """Sort the paragraphs below a head into body, tips and reaction."""
-    parts: dict[str, list[Any]] = {"body": [], "tips": [], "reaction": []}
+def _newsletter_parts(paras: list[_Para]) -> dict[str, list[Any]]:
+    """Sort the paragraphs below a head into body, tips, reaction and links."""
+    parts: dict[str, list[Any]] = {"body": [], "tips": [], "reaction": [], "links": []}
     state = "body"
     for para in paras:
         tips = TIPS_RE.match(para.text) if not para.marker else None
+        link = LINK_LINE_RE.match(para.text) if not para.marker and state != "reaction" else None
         if tips:
             state = "tips"
             if tips.group("inline"):
                 parts["tips"].append(tips.group("inline").strip())
         elif not para.marker and REACTION_RE.match(para.text):
             state = "reaction"
+        elif link:
+            parts["links"] += _links_from(link.group("rest"))
         else:
             parts[state].append(para.text if state == "tips" else para)
-    return parts["body"], parts["tips"], parts["reaction"]
+    return parts
 
 
 def _split_head(text: str) -> tuple[str | None, str]:
@@ -579,7 +583,9 @@ def _signature(text: str, last: bool) -> tuple[str, str | None] | None:
     if text.startswith(OPEN_QUOTES + ("‘", "'")):
         return None
     match = NAME_ROLE_RE.match(text) or (NAME_COMMA_RE.match(text) if last and len(text) <= 120 else None)
-    return (match.group("name").strip(), match.group("role").strip()) if match else None
+    if not match or len(match.group("name").split()) > 6:
+        return None
+    return match.group("name").strip(), match.group("role").strip()
 
 
 def _is_quoted_title(text: str) -> bool:
@@ -760,7 +766,7 @@ def _caps_place(para: _Para) -> bool:
     return (
         len(para.lines) == 1
         and not para.marker
-        and 3 <= letters
+        and letters >= 3
         and len(text) <= 40
         and len(text.split()) <= 5
         and text == text.upper()
@@ -792,12 +798,7 @@ def _plain_text(para: _Para) -> bool:
 
 def _lead_shaped(para: _Para) -> bool:
     """Tell whether a paragraph can open a story: text that is no list, link or pull quote."""
-    return (
-        not para.marker
-        and bool(para.text)
-        and not LINK_LINE_RE.match(para.text)
-        and _pull_quote(para) is None
-    )
+    return not para.marker and bool(para.text) and not LINK_LINE_RE.match(para.text) and _pull_quote(para) is None
 
 
 def _brochure_title(front: list[_Para]) -> str | None:

@@ -174,7 +174,7 @@ def _check_record(project: Project, record: Record) -> None:
                     "factors",
                 )
             )
-        elif not any(factor.applies_to(m) for m in record.municipalities):
+        elif not factor.applies_to_all and not any(factor.applies_to(m) for m in record.municipalities):
             add(
                 Problem(
                     path,

@@ -103,7 +103,9 @@ def _story_view(project: Project, record: Record, shift: int) -> StoryView:
         slots = {round((i + 1) * len(sections) / (len(quotes) + 1)) for i in range(len(quotes))}
         for index, section in enumerate(sections):
             if index in slots and quotes:
-                parts.append(Markup('<aside class="pullquote"><p>' + str(Markup.escape(quotes.pop(0))) + "</p></aside>"))
+                parts.append(
+                    Markup('<aside class="pullquote"><p>' + str(Markup.escape(quotes.pop(0))) + "</p></aside>")
+                )
             parts.append(Markup(section))
     else:
         parts = [Markup(s) for s in sections]

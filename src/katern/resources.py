@@ -73,7 +73,9 @@ def font_path(package: str, filename: str) -> Path:
     try:
         path = Path(str(resources.files(package) / "files" / filename))
     except ModuleNotFoundError as exc:
-        raise BuildError(f"the font package '{package}' is not installed; run the install command in README.md.") from exc
+        raise BuildError(
+            f"the font package '{package}' is not installed; run the install command in README.md."
+        ) from exc
     if not path.is_file():
         raise BuildError(f"font file {filename} is missing from '{package}'; reinstall it.", path=path)
     return path

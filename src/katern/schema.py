@@ -33,9 +33,15 @@ def load_yaml(text: str, path: Path, line_offset: int = 0) -> tuple[Any, dict[st
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 + line_offset if mark is not None else None
+        problem_mark = getattr(exc, "problem_mark", None)
+        context_mark = getattr(exc, "context_mark", None)
+        mark = problem_mark or context_mark
         reason = getattr(exc, "problem", None) or str(exc)
+        if problem_mark is not None and context_mark is not None and problem_mark.index >= len(text.rstrip()):
+            # The parser ran off the end (an unclosed quote or bracket): point at where that began.
+            mark = context_mark
+            reason = f"{reason} {getattr(exc, 'context', None) or ''}".rstrip()
+        line = mark.line + 1 + line_offset if mark is not None else None
         return (
             None,
             {},
