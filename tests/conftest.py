@@ -165,3 +165,18 @@ def scratch_project(tmp_path: Path) -> Path:
     (content / "publications" / "van-nul-tot-later.yaml").write_text(BROCHURE, encoding="utf-8")
     (content / "publications" / "zuid-holland.yaml").write_text(EDITION, encoding="utf-8")
     return tmp_path
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory):
+    """Build every shipped publication (PDF and HTML) once per test session; return (project, out dir, results)."""
+    from katern.build import build
+    from katern.project import load_project
+
+    project = load_project(REPO)
+    out = tmp_path_factory.mktemp("shipped")
+    results = {r.name: r for r in build(project, None, ("pdf", "html"), out)}
+    return project, out, results

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import REPO, record_front, snapshot, write_record
 
+from conftest import REPO, record_front, snapshot, write_record
 from katern.cli import cli
 
 NOORD_SEED = REPO / "seeds" / "integraal-werken-noord-2018-10-08.txt"
@@ -71,9 +71,7 @@ def test_check_reports_every_bad_file(scratch_project):
 
 
 def test_check_strict_fails_on_warnings_only(scratch_project):
-    path = write_record(
-        scratch_project, "zwolle-think-op-school", record_front("zwolle-think-op-school", draft=True)
-    )
+    path = write_record(scratch_project, "zwolle-think-op-school", record_front("zwolle-think-op-school", draft=True))
     lenient = run(scratch_project, "check")
     assert lenient.exit_code == 0, lenient.output
     assert f"{path}: field 'draft': warning:" in lenient.stderr
@@ -144,11 +142,17 @@ def test_list_json(scratch_project):
         (["--province", "Noord-Brabant"], ["oss-maatwerkfabriek"]),
         (["--region", "Noord-Nederland"], ["de-marne-jeugdsoos"]),
         (["--theme", "maatwerk"], ["oss-maatwerkfabriek", "leiden-vliegende-brigade"]),
-        (["--theme", "jeugd", "--theme", "ontschotting"], ["oss-maatwerkfabriek", "zwolle-think-op-school", "de-marne-jeugdsoos"]),
+        (
+            ["--theme", "jeugd", "--theme", "ontschotting"],
+            ["oss-maatwerkfabriek", "zwolle-think-op-school", "de-marne-jeugdsoos"],
+        ),
         (["--kind", "onder-de-loep"], ["leiden-vliegende-brigade"]),
         (["--place", "zwolle"], ["zwolle-think-op-school"]),
         (["--from", "2018-01-01", "--to", "2018-09-30"], ["leiden-vliegende-brigade"]),
-        (["--sort", "title"], ["de-marne-jeugdsoos", "oss-maatwerkfabriek", "leiden-vliegende-brigade", "zwolle-think-op-school"]),
+        (
+            ["--sort", "title"],
+            ["de-marne-jeugdsoos", "oss-maatwerkfabriek", "leiden-vliegende-brigade", "zwolle-think-op-school"],
+        ),
     ],
 )
 def test_list_filters(scratch_project, options, expected):

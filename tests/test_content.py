@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import RECORDS, record_front, snapshot, write_record
 
+from conftest import RECORDS, record_front, snapshot, write_record
 from katern.errors import Problem, ValidationFailed
 from katern.project import Project, load_project
 
@@ -158,7 +158,8 @@ def test_bad_indentation_reports_a_line_inside_the_front_matter(scratch_project)
     path = write_record(
         scratch_project,
         ZWOLLE,
-        "title: Goed\nkind: praktijkverhaal\ndate: 2017-09-01\nthemes:\n  - jeugd\n - preventie\nsources: [{title: x}]\n",
+        "title: Goed\nkind: praktijkverhaal\ndate: 2017-09-01\n"
+        "themes:\n  - jeugd\n - preventie\nsources: [{title: x}]\n",
     )
     project = load(scratch_project)
     problem = one_problem(project, path)
@@ -470,7 +471,9 @@ def test_factor_naming_a_municipality_without_a_record_is_a_warning(scratch_proj
 
 
 def test_record_listing_a_factor_that_does_not_name_it_is_a_warning(scratch_project):
-    path = write_record(scratch_project, ZWOLLE, record_front(ZWOLLE, factors=["juiste-mensen", "onconventionele-oplossingen"]))
+    path = write_record(
+        scratch_project, ZWOLLE, record_front(ZWOLLE, factors=["juiste-mensen", "onconventionele-oplossingen"])
+    )
     problem = one_problem(load(scratch_project), path, "factors", severity="warning")
     assert "'onconventionele-oplossingen' does not name Zwolle" in problem.message
 

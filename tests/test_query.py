@@ -6,8 +6,8 @@ import datetime as dt
 import random
 
 import pytest
-from conftest import REPO, record_front, write_record
 
+from conftest import REPO, record_front, write_record
 from katern.project import Project, load_project
 from katern.query import Query, select, sort_records
 

@@ -152,10 +152,7 @@ def render_html(project: Project, pub: Publication, target: str = "print") -> st
         context["css"] = Markup(font_face_css(embed=False) + "\n" + css)
         context["page_size"] = pub.page_size
         return _render(template, context)
-    # The booklet embeds fonts reduced to the characters it uses: render once to learn them.
-    context["css"] = Markup(css)
-    text = _render(template, context)
-    context["css"] = Markup(font_face_css(embed=True, subset_text=_visible_text(text)) + "\n" + css)
+    context["css"] = Markup(font_face_css(embed=True) + "\n" + css)
     return _render(template, context)
 
 
@@ -166,12 +163,3 @@ def _render(template: jinja2.Template, context: dict) -> str:
         raise BuildError(f"layout {template.name}: {exc.message}", field="layout") from exc
     except jinja2.TemplateError as exc:
         raise BuildError(f"layout {template.name}: {exc}", field="layout") from exc
-
-
-def _visible_text(html: str) -> str:
-    """Return the characters of an HTML text (tags stripped), deduplicated and sorted."""
-    text = re.sub(r"<style.*?</style>|<[^>]+>", " ", html, flags=re.S)
-    import html as html_lib
-
-    text = html_lib.unescape(text)
-    return "".join(sorted(set(text + text.upper())))

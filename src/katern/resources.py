@@ -86,16 +86,30 @@ def font_dirs() -> list[Path]:
     return sorted({font_path(pkg, f).parent for _fam, pkg, _w, _s, f in FONT_FACES})
 
 
-def font_face_css(embed: bool, subset_text: str | None = None) -> str:
-    """Return @font-face rules for the theme fonts: file URLs for PDF, embedded data for HTML."""
+# The HTML booklet embeds these faces only; browsers synthesise the rare others (sans italic, bold italic).
+BOOKLET_FACES = {
+    ("Source Serif Pro", 400, "normal"),
+    ("Source Serif Pro", 400, "italic"),
+    ("Source Serif Pro", 700, "normal"),
+    ("Source Sans Pro", 400, "normal"),
+    ("Source Sans Pro", 600, "normal"),
+    ("Source Sans Pro", 700, "normal"),
+}
+
+# Latin (Dutch, with accents and ij), typographic quotes, dashes, bullets, ellipsis and the euro sign.
+BOOKLET_CHARACTERS = "".join(chr(c) for c in [*range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x2010, 0x2028), 0x20AC])
+
+
+def font_face_css(embed: bool) -> str:
+    """Return @font-face rules for the theme fonts: file URLs for PDF, embedded WOFF2 data for HTML."""
     rules = []
     for family, package, weight, style, filename in FONT_FACES:
+        if embed and (family, weight, style) not in BOOKLET_FACES:
+            continue
         path = font_path(package, filename)
         if embed:
-            data = _subset(path, subset_text) if subset_text is not None else path.read_bytes()
-            fmt = "woff2" if subset_text is not None and _has_brotli() else "truetype"
-            src = f"url(data:font/{'woff2' if fmt == 'woff2' else 'ttf'};base64,{base64.b64encode(data).decode()})"
-            src += f" format('{fmt}')"
+            data = base64.b64encode(_web_font(path)).decode()
+            src = f"url(data:font/woff2;base64,{data}) format('woff2')"
         else:
             src = f"url('{path.as_uri()}')"
         rules.append(
@@ -105,32 +119,19 @@ def font_face_css(embed: bool, subset_text: str | None = None) -> str:
 
 
 @cache
-def _has_brotli() -> bool:
-    try:
-        import brotli  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _subset(path: Path, text: str) -> bytes:
-    """Return the font reduced to the glyphs `text` needs (plus basic Latin), as WOFF2 when possible."""
+def _web_font(path: Path) -> bytes:
+    """Return the font reduced to the booklet's character set, as WOFF2 (computed once per process)."""
     import io
 
     from fontTools import subset
 
     options = subset.Options()
     options.layout_features = ["kern", "liga", "onum", "lnum", "pnum", "tnum"]
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    if _has_brotli():
-        options.flavor = "woff2"
+    options.flavor = "woff2"
     font = subset.load_font(str(path), options)
     subsetter = subset.Subsetter(options)
-    basic = "".join(chr(c) for c in range(0x20, 0x7F))
-    subsetter.populate(text=text + basic + "‘’“”–—…·•€")
+    subsetter.populate(text=BOOKLET_CHARACTERS)
     subsetter.subset(font)
     buffer = io.BytesIO()
-    font.flavor = options.flavor
     subset.save_font(font, buffer, options)
     return buffer.getvalue()
