@@ -33,7 +33,12 @@ LAUNCH_ARGS = [
     "--no-first-run",
 ]
 WIDTHS = {
-    "phone": {"viewport": {"width": 375, "height": 740}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 375, "height": 740},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
     "desktop": {"viewport": {"width": 1280, "height": 900}},
 }
 PUBLICATIONS = sorted(load_project(ROOT).publications)

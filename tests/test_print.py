@@ -24,8 +24,10 @@ def extras(tmp_path_factory):
     """Build the booklet and press outputs of two publications: one A5, one A4."""
     project = load_project(REPO)
     out = tmp_path_factory.mktemp("extras")
-    results = {r.name: r for r in build(project, ["maatwerk-en-ontschotting", "werkende-factoren"],
-                                        ("pdf", "booklet", "press"), out)}
+    results = {
+        r.name: r
+        for r in build(project, ["maatwerk-en-ontschotting", "werkende-factoren"], ("pdf", "booklet", "press"), out)
+    }
     assert all(r.ok for r in results.values()), {n: r.error for n, r in results.items()}
     return out, results
 
@@ -93,7 +95,13 @@ def test_accessibility_report_passes_on_every_shipped_publication(shipped):
     for name in results:
         checks = check_pdf(out / f"{name}.pdf")
         assert [c.name for c in checks] == [
-            "tagged", "language", "title", "fonts-embedded", "figure-alt", "heading-levels", "bookmarks",
+            "tagged",
+            "language",
+            "title",
+            "fonts-embedded",
+            "figure-alt",
+            "heading-levels",
+            "bookmarks",
         ]
         assert not failed(checks), (name, failed(checks))
 

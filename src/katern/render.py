@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from html import unescape
 from pathlib import Path
 
 import jinja2
@@ -12,7 +15,7 @@ from markupsafe import Markup
 
 from katern.errors import BuildError
 from katern.labels import LABELS, format_date
-from katern.models import Record
+from katern.models import Image, Record
 from katern.project import Project
 from katern.publications import Publication
 from katern.resources import find_style, font_face_css, search_path
@@ -79,6 +82,24 @@ def load_css(project_root: Path, theme: str, layout: str) -> str:
     return "\n".join(parts)
 
 
+IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+
+
+def image_url(record: Record, src: str, embed: bool) -> str:
+    """Return the URL of a record's image: a file URL for print, a data URL for the HTML booklet."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
+        return src  # validation refuses network addresses; the PDF fetcher refuses them again
+    path = (record.path.parent / src).resolve()
+    if not embed:
+        return path.as_uri()
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"image '{src}' cannot be read: {exc.strerror}", path=record.path, field="images") from exc
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
 @dataclass
 class StoryView:
     """What a layout needs of one record: the record plus its body split around pull quotes."""
@@ -87,14 +108,17 @@ class StoryView:
     body_parts: list[Markup]
     quotes: list[str]
     factor_texts: list[str]
+    images: list[Image]
 
     def __getattr__(self, name: str):
         return getattr(self.record, name)
 
 
-def _story_view(project: Project, record: Record, shift: int) -> StoryView:
+def _story_view(project: Project, record: Record, shift: int, embed: bool) -> StoryView:
     """Split the body at its subheadings and hand out the pull quotes between the parts."""
     html = str(markdown_to_html(record.body, shift))
+    html = IMG_SRC_RE.sub(lambda m: m[1] + image_url(record, unescape(m[2]), embed) + m[3], html)
+    images = [replace(i, src=image_url(record, i.src, embed)) for i in record.images]
     sections = re.split(r"(?=<h[2-6][ >])", html)
     sections = [s for s in sections if s.strip()]
     quotes = list(record.quotes)
@@ -110,14 +134,14 @@ def _story_view(project: Project, record: Record, shift: int) -> StoryView:
     else:
         parts = [Markup(s) for s in sections]
     factor_texts = [f.text for fid in record.factors if (f := project.factor(fid))]
-    return StoryView(record, parts, quotes, factor_texts)
+    return StoryView(record, parts, quotes, factor_texts, images)
 
 
 def build_context(project: Project, pub: Publication, target: str) -> dict:
     """Gather everything the layouts need for one publication."""
     labels = LABELS[pub.language]
     level = 2 if pub.layout == "newsletter" else 1
-    stories = [_story_view(project, r, shift=level - 1) for r in pub.records]
+    stories = [_story_view(project, r, level - 1, embed=target != "print") for r in pub.records]
     sections = []
     if pub.layout == "newsletter":
         order = ["onder-de-loep", "in-het-kort", "praktijkverhaal", "interview", "artikel"]
