@@ -242,11 +242,10 @@ def write_publication(root: Path, name: str, records: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Built:
-    project = load_project(ROOT)
-    out = tmp_path_factory.mktemp("build")
-    results = build(project, out_dir=out)
-    return Built(project, out, {r.name: r for r in results})
+def built(shipped) -> Built:
+    """Share the session's one build of every shipped publication (see conftest.py)."""
+    project, out, results = shipped
+    return Built(project, out, results)
 
 
 @pytest.fixture(scope="module")

@@ -160,3 +160,9 @@ def test_source_without_pages_raises(tmp_path):
 
     assert raised.value.path == source
     assert not target.exists()
+
+
+def test_back_cover_stays_outside_when_padding():
+    order = booklet_order(5, back_cover=True)
+    assert order == [(5, 1), (2, None), (None, 3), (4, None)]
+    assert booklet_order(8, back_cover=True) == booklet_order(8)

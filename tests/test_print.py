@@ -51,7 +51,7 @@ def test_booklet_sides_are_in_saddle_stitch_order(extras):
     source = PdfReader(out / "maatwerk-en-ontschotting.pdf")
     booklet = PdfReader(out / "maatwerk-en-ontschotting-booklet.pdf")
     pages = len(source.pages)
-    order = booklet_order(pages)
+    order = booklet_order(pages, back_cover=True)
     assert len(booklet.pages) == len(order) == -(-pages // 4) * 2
     blanks = sum(side.count(None) for side in order)
     assert blanks == (-pages) % 4
@@ -63,6 +63,7 @@ def test_booklet_sides_are_in_saddle_stitch_order(extras):
             assert left in left_numbers, (left, right, left_numbers, right_numbers)
         if right not in (None, 1, pages):
             assert right in right_numbers, (left, right, left_numbers, right_numbers)
+    assert order[0][0] == pages  # the back cover stays on the outside; the blanks come before it
     note = " ".join(results["maatwerk-en-ontschotting"].notes)
     assert "flip on the short edge" in note and "scaled" not in note
 

@@ -150,7 +150,7 @@ def _build_pdfs(
         )
     if "booklet" in wanted:
         booklet = out_dir / f"{pub.name}-booklet.pdf"
-        info = impose_booklet(target, booklet)
+        info = impose_booklet(target, booklet, back_cover=pub.layout == "brochure")
         result.outputs.append(Output("booklet", booklet, booklet.stat().st_size, info.sides))
         note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
         if info.blanks:

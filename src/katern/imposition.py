@@ -43,13 +43,21 @@ class BookletInfo:
     order: list[Side]  # per side (left page, right page), 1-based source page numbers, None = blank
 
 
-def booklet_order(pages: int) -> list[Side]:
-    """Return the (left, right) source pages of every printed side, padding with blanks (None)."""
+def booklet_order(pages: int, back_cover: bool = False) -> list[Side]:
+    """Return the (left, right) source pages of every printed side, padding with blanks (None).
+
+    With `back_cover`, the blanks go before the last page, so the back cover stays on the outside.
+    """
     if pages < 1:
         raise ValueError("a booklet needs at least one page")
     padded = -(-pages // 4) * 4
+    blanks = padded - pages
 
     def real(number: int) -> int | None:
+        if back_cover and pages > 1 and blanks:
+            if number == padded:
+                return pages
+            return number if number < pages else None
         return number if number <= pages else None
 
     order: list[Side] = []
@@ -61,12 +69,12 @@ def booklet_order(pages: int) -> list[Side]:
     return order
 
 
-def impose_booklet(source: Path, target: Path) -> BookletInfo:
+def impose_booklet(source: Path, target: Path, back_cover: bool = False) -> BookletInfo:
     """Impose `source` as a saddle-stitch booklet on A4 landscape and write it atomically to `target`."""
     source, target = Path(source), Path(target)
     reader = _read_source(source)
     pages = _page_count(reader, source)
-    order = booklet_order(pages)
+    order = booklet_order(pages, back_cover)
     writer = PdfWriter()
     scaled = False
     try:
