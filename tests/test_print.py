@@ -150,5 +150,17 @@ def test_two_builds_are_byte_identical(shipped, tmp_path):
         for suffix in (".pdf", ".html"):
             a, b = (first / f"{name}{suffix}").read_bytes(), (tmp_path / f"{name}{suffix}").read_bytes()
             assert a == b, f"{name}{suffix} differs between two builds"
-    text = (first / "van-nul-tot-later.pdf").read_bytes()
-    assert b"D:20170901000000" in text.replace(b"+00'00'", b"")  # the publication's date, not the clock
+    metadata = PdfReader(first / "van-nul-tot-later.pdf").metadata
+    assert metadata["/CreationDate"].startswith("D:20170901000000")  # the publication's date, not the clock
+    assert metadata["/ModDate"].startswith("D:20170901000000")
+
+
+def test_source_date_epoch_overrides_the_publication_date(monkeypatch):
+    import datetime as dt
+
+    from katern.pdf import build_date
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert build_date(dt.date(2018, 10, 8)) == dt.datetime(2018, 10, 8, tzinfo=dt.UTC)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1538956800")
+    assert build_date(dt.date(2017, 9, 1)) == dt.datetime(2018, 10, 8, tzinfo=dt.UTC)
