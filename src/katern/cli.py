@@ -10,7 +10,6 @@ import click
 
 from katern import __version__
 from katern.accessibility import check_pdf, failed
-from katern.build import build as build_publications
 from katern.errors import BuildError, ValidationFailed
 from katern.importer import import_seed
 from katern.models import KINDS
@@ -206,6 +205,8 @@ def build(
     strict: bool,
 ) -> None:
     """Build publications (all of them when no NAMES are given) into build/."""
+    from katern.build import build as build_publications  # imports WeasyPrint: only when building
+
     project = load_project(project_dir)
     for problem in project.warnings if strict else []:
         log.warning("%s", problem)
