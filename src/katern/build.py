@@ -16,6 +16,7 @@ from katern.project import Project
 from katern.publications import Publication
 from katern.render import render_html
 from katern.resources import PACKAGE_DIR, available_themes, builtin_dir, font_dirs
+from katern.schema import did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +180,6 @@ def build(
     names = list(names or sorted(project.publications))
     unknown = [n for n in names if n not in project.publications]
     if unknown:
-        from katern.schema import did_you_mean
-
         raise BuildError(
             "; ".join(f"no publication '{n}'.{did_you_mean(n, project.publications)}" for n in unknown)
             + f" Available: {', '.join(sorted(project.publications))}."

@@ -96,7 +96,6 @@ def render_pdf(
 ) -> RenderedPdf:
     """Lay out `html` with WeasyPrint and return the PDF bytes, page count and WeasyPrint's warnings."""
     stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    html = html.replace("{{BUILD_DATE}}", stamp_text)
     fetcher = ProjectURLFetcher(allowed)
     with collect_weasyprint_warnings() as warnings:
         try:

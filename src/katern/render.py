@@ -107,14 +107,13 @@ class StoryView:
     record: Record
     body_parts: list[Markup]
     quotes: list[str]
-    factor_texts: list[str]
     images: list[Image]
 
     def __getattr__(self, name: str):
         return getattr(self.record, name)
 
 
-def _story_view(project: Project, record: Record, shift: int, embed: bool) -> StoryView:
+def _story_view(record: Record, shift: int, embed: bool) -> StoryView:
     """Split the body at its subheadings and hand out the pull quotes between the parts."""
     html = str(markdown_to_html(record.body, shift))
     html = IMG_SRC_RE.sub(lambda m: m[1] + image_url(record, unescape(m[2]), embed) + m[3], html)
@@ -133,15 +132,14 @@ def _story_view(project: Project, record: Record, shift: int, embed: bool) -> St
             parts.append(Markup(section))
     else:
         parts = [Markup(s) for s in sections]
-    factor_texts = [f.text for fid in record.factors if (f := project.factor(fid))]
-    return StoryView(record, parts, quotes, factor_texts, images)
+    return StoryView(record, parts, quotes, images)
 
 
 def build_context(project: Project, pub: Publication, target: str) -> dict:
     """Gather everything the layouts need for one publication."""
     labels = LABELS[pub.language]
     level = 2 if pub.layout == "newsletter" else 1
-    stories = [_story_view(project, r, level - 1, embed=target != "print") for r in pub.records]
+    stories = [_story_view(r, level - 1, embed=target != "print") for r in pub.records]
     sections = []
     if pub.layout == "newsletter":
         order = ["onder-de-loep", "in-het-kort", "praktijkverhaal", "interview", "artikel"]
@@ -160,8 +158,6 @@ def build_context(project: Project, pub: Publication, target: str) -> dict:
         "factors_after": pub.factors_after,
         "factors_position": pub.factors_position,
         "heading_level": level,
-        "format_date": lambda d: format_date(d, pub.language),
-        "themes": project.themes,
     }
 
 
