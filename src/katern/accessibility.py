@@ -45,10 +45,10 @@ class Check:
     detail: str  # what was found; for a failure also what to do about it
 
 
-def check_pdf(path: Path) -> list[Check]:
-    """Run every machine-checkable PDF/UA point on the PDF at `path`."""
+def check_pdf(path: Path, data: bytes | None = None) -> list[Check]:
+    """Run every machine-checkable PDF/UA point on the PDF at `path` (or on `data`, named `path`)."""
     path = Path(path)
-    reader, catalog = _open(path)
+    reader, catalog = _open(path, data)
     checks: list[tuple[str, Callable[[PdfReader, DictionaryObject], tuple[bool, str]]]] = [
         ("tagged", _check_tagged),
         ("language", _check_language),
@@ -66,10 +66,10 @@ def failed(checks: list[Check]) -> list[Check]:
     return [check for check in checks if not check.passed]
 
 
-def _open(path: Path) -> tuple[PdfReader, DictionaryObject]:
+def _open(path: Path, data: bytes | None = None) -> tuple[PdfReader, DictionaryObject]:
     """Read the PDF and its catalog, raising BuildError when that is impossible."""
     try:
-        reader = PdfReader(io.BytesIO(path.read_bytes()))
+        reader = PdfReader(io.BytesIO(path.read_bytes() if data is None else data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise BuildError("the PDF is encrypted and cannot be checked", path=path)
         catalog = _resolve(reader.trailer.get("/Root"))

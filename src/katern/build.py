@@ -1,4 +1,9 @@
-"""Build publications: gather, validate, render HTML, lay out PDFs, write everything atomically."""
+"""Build publications: plan the outputs, produce them in memory, check them, then write them together.
+
+A publication's outputs are produced first (bytes, never files) and checked; only when every one
+of them is right are they written, together, atomically. A failing check therefore leaves the
+previous outputs untouched, and a publication is never half-updated.
+"""
 
 from __future__ import annotations
 
@@ -9,19 +14,31 @@ from pathlib import Path
 
 from katern.accessibility import check_pdf, failed
 from katern.errors import BuildError, KaternError, Problem
-from katern.fsutil import atomic_write
-from katern.imposition import impose_booklet
+from katern.fsutil import atomic_write_many, remove_stale_temps
+from katern.imposition import impose_booklet_data
+from katern.markup import external_loads
 from katern.pdf import RenderedPdf, build_date, render_pdf
 from katern.project import Project
-from katern.publications import Publication
+from katern.publications import OUTPUTS, Publication
 from katern.render import render_html
-from katern.resources import PACKAGE_DIR, available_themes, builtin_dir, font_dirs
+from katern.resources import available_themes
 from katern.schema import did_you_mean
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("pdf", "html")
-EXTRAS = ("booklet", "press")
+MAX_SHOWN = 10  # problems quoted in one publication's error; `katern check` lists them all
+
+FORMATS = ("pdf", "html")  # the formats `--format` chooses between
+EXTRAS = ("booklet", "press")  # made from the PDF layout, on request or when the publication lists them
+
+# Every output katern can write, with its file name. The one place outputs are registered.
+OUTPUT_FILES = {
+    "pdf": "{name}.pdf",
+    "html": "{name}.html",
+    "booklet": "{name}-booklet.pdf",
+    "press": "{name}-press.pdf",
+}
+assert set(OUTPUT_FILES) == set(OUTPUTS)
 
 # The print-shop profile: 3 mm bleed, crop marks, and the orange panels running into the bleed.
 # It stays PDF/UA-1: WeasyPrint 70's PDF/X-4 has no output intent without a CMYK ICC profile and
@@ -39,6 +56,16 @@ class Output:
     kind: str  # "pdf", "html", "booklet", "press"
     path: Path
     size: int
+    pages: int | None = None
+
+
+@dataclass
+class Artifact:
+    """One produced output, in memory, not yet written."""
+
+    kind: str
+    path: Path
+    data: bytes
     pages: int | None = None
 
 
@@ -62,17 +89,46 @@ class BuildResult:
 
 def allowed_roots(project: Project) -> list[Path]:
     """Return the folders a publication may load files from: the project, katern's own files, the fonts."""
-    return [project.root, PACKAGE_DIR, builtin_dir("layouts"), builtin_dir("styles"), *font_dirs()]
+    return list(project.resolver.roots)
 
 
-def publication_problems(project: Project, pub: Publication) -> list[Problem]:
-    """Return the errors that concern this publication: its file, or one of its records."""
+def publication_problems(project: Project, pub: Publication, strict: bool = False) -> list[Problem]:
+    """Return the errors (and under `strict` the warnings) that concern this publication or its records."""
     paths = {pub.path, *(r.path for r in pub.records)}
-    problems = [p for p in project.errors if p.path in paths]
+    problems = [p for p in (project.problems if strict else project.errors) if p.path in paths]
     if pub.theme not in available_themes(project.root):
         themes = ", ".join(available_themes(project.root))
-        problems.append(Problem(pub.path, f"unknown theme '{pub.theme}'; available: {themes}.", "theme"))
+        problems.append(
+            Problem(
+                pub.path,
+                f"unknown theme '{pub.theme}'.{did_you_mean(pub.theme, available_themes(project.root))} "
+                f"Available: {themes}.",
+                "theme",
+            )
+        )
     return problems
+
+
+def plan_outputs(pub: Publication, formats: tuple[str, ...] | None, extras: tuple[str, ...] = ()) -> list[str]:
+    """Return the outputs to build for `pub`: its own, or those asked for (which it must have), plus `extras`."""
+    if formats is None:
+        return [kind for kind in OUTPUT_FILES if kind in pub.outputs or kind in extras]
+    formats = (*formats, *extras)
+    unknown = [f for f in formats if f not in OUTPUT_FILES]
+    if unknown:
+        raise BuildError(f"unknown output '{unknown[0]}'; katern writes {', '.join(OUTPUT_FILES)}.")
+    missing = [f for f in formats if f in FORMATS and f not in pub.outputs]
+    if missing:
+        raise BuildError(
+            f"has no {' or '.join(missing)} output (its outputs are: {', '.join(pub.outputs)}). Add "
+            f"{' and '.join(missing)} to 'outputs' in the publication file, or build it without "
+            f"--format {' --format '.join(missing)}.",
+            path=pub.path,
+            field="outputs",
+        )
+    wanted = [f for f in FORMATS if f in formats]
+    wanted += [f for f in EXTRAS if f in formats or (f in pub.outputs and "pdf" in formats)]
+    return wanted
 
 
 def fit_warnings(pub: Publication, pdf: RenderedPdf) -> list[str]:
@@ -103,25 +159,102 @@ def fit_warnings(pub: Publication, pdf: RenderedPdf) -> list[str]:
     return warnings
 
 
+def produce(
+    project: Project, pub: Publication, out_dir: Path, wanted: list[str], strict: bool, result: BuildResult
+) -> list[Artifact]:
+    """Produce and check every output in `wanted`, in memory; raise BuildError if any is wrong."""
+    artifacts: list[Artifact] = []
+
+    def target(kind: str) -> Path:
+        return out_dir / OUTPUT_FILES[kind].format(name=pub.name)
+
+    if {"pdf", "booklet", "press"} & set(wanted):
+        html = render_html(project, pub, "print")
+        stamp = build_date(pub.date)
+        pdf = _render_checked(project, pub, html, stamp, None, result)
+        result.warnings += fit_warnings(pub, pdf)
+        if strict and result.warnings:
+            raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
+        problems = failed(check_pdf(target("pdf"), pdf.data))
+        if problems:
+            raise BuildError(
+                f"{target('pdf')} would fail the accessibility check, so it was not written: "
+                + "; ".join(f"{c.name}: {c.detail}" for c in problems)
+            )
+        if "pdf" in wanted:
+            artifacts.append(Artifact("pdf", target("pdf"), pdf.data, pdf.pages))
+        if "booklet" in wanted:
+            data, info = impose_booklet_data(pdf.data, target("pdf"), back_cover=pub.layout == "brochure")
+            artifacts.append(Artifact("booklet", target("booklet"), data, info.sides))
+            note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
+            if info.blanks:
+                note += f", {info.blanks} blank page(s) added"
+            if info.scaled:
+                note += f"; the {pub.page_size} pages are scaled down to A5"
+            result.notes.append(note + ". Print double-sided, flip on the short edge, fold and staple.")
+        if "press" in wanted:
+            press = _render_checked(project, pub, html, stamp, PRESS_CSS, result, "press")
+            if strict and result.warnings:
+                raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
+            artifacts.append(Artifact("press", target("press"), press.data, press.pages))
+    if "html" in wanted:
+        page = render_html(project, pub, "screen")
+        loads = external_loads(page)
+        if loads:
+            raise BuildError(
+                f"the HTML booklet would load {loads[0]} from outside itself, so it was not written. "
+                "The booklet must work offline: remove that reference from the layout or style."
+            )
+        artifacts.append(Artifact("html", target("html"), page.encode("utf-8")))
+    return artifacts
+
+
+def _render_checked(
+    project: Project,
+    pub: Publication,
+    html: str,
+    stamp,
+    extra_css: str | None,
+    result: BuildResult,
+    variant: str = "",
+) -> RenderedPdf:
+    """Lay out the PDF; resources that failed to load are errors, WeasyPrint's other messages warnings."""
+    pdf = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=extra_css)
+    label = f"{pub.name} ({variant})" if variant else pub.name
+    errors = getattr(pdf, "errors", [])
+    if errors:
+        raise BuildError("; ".join(errors) + ". Fix the reference, or remove it.", path=pub.path)
+    result.warnings += [f"{label}: WeasyPrint: {w}" for w in pdf.warnings]
+    return pdf
+
+
+def commit(artifacts: list[Artifact], result: BuildResult) -> None:
+    """Write one publication's outputs together; none is replaced unless all can be written."""
+    atomic_write_many([(a.path, a.data) for a in artifacts])
+    result.outputs += [Output(a.kind, a.path, len(a.data), a.pages) for a in artifacts]
+
+
 def build_publication(
-    project: Project, pub: Publication, out_dir: Path, formats: tuple[str, ...] = FORMATS, strict: bool = False
+    project: Project,
+    pub: Publication,
+    out_dir: Path,
+    formats: tuple[str, ...] | None = None,
+    strict: bool = False,
+    extras: tuple[str, ...] = (),
 ) -> BuildResult:
     """Build one publication's outputs into `out_dir`; errors are returned in the result, not raised."""
     result = BuildResult(pub.name)
     started = time.perf_counter()
     try:
-        problems = publication_problems(project, pub)
+        problems = publication_problems(project, pub, strict)
         if problems:
-            raise BuildError("; ".join(str(p) for p in problems))
-        wanted = [f for f in formats if f in pub.outputs and f in FORMATS]
-        wanted += [f for f in EXTRAS if f in formats or (f in pub.outputs and "pdf" in formats)]
-        if {"pdf", "booklet", "press"} & set(wanted):
-            _build_pdfs(project, pub, out_dir, wanted, strict, result)
-        if "html" in wanted:
-            page = render_html(project, pub, "screen")
-            target = out_dir / f"{pub.name}.html"
-            atomic_write(target, page)
-            result.outputs.append(Output("html", target, len(page.encode("utf-8"))))
+            shown = "; ".join(str(p) for p in problems[:MAX_SHOWN])
+            more = f"; and {len(problems) - MAX_SHOWN} more (run 'katern check')" if len(problems) > MAX_SHOWN else ""
+            raise BuildError(shown + more + (" (warnings are fatal with --strict)" if strict else ""))
+        wanted = plan_outputs(pub, formats, extras)
+        if not wanted:
+            raise BuildError("has no outputs to build. List them under 'outputs'.", path=pub.path, field="outputs")
+        commit(produce(project, pub, out_dir, wanted, strict, result), result)
     except KaternError as exc:
         result.error = exc.format_message()
     except OSError as exc:
@@ -130,64 +263,53 @@ def build_publication(
     return result
 
 
-def _build_pdfs(
-    project: Project, pub: Publication, out_dir: Path, wanted: list[str], strict: bool, result: BuildResult
-) -> None:
-    """Lay out the PDF once, then write the screen PDF, the imposed booklet and the press PDF asked for."""
-    html = render_html(project, pub, "print")
-    stamp = build_date(pub.date)
-    pdf = render_pdf(html, project.root, allowed_roots(project), stamp)
-    result.warnings += [f"{pub.name}: WeasyPrint: {w}" for w in pdf.warnings]
-    result.warnings += fit_warnings(pub, pdf)
-    if strict and result.warnings:
-        raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
-    target = out_dir / f"{pub.name}.pdf"
-    atomic_write(target, pdf.data)
-    result.outputs.append(Output("pdf", target, len(pdf.data), pdf.pages))
-    problems = failed(check_pdf(target))
-    if problems:
-        raise BuildError(
-            f"{target} fails the accessibility check: " + "; ".join(f"{c.name}: {c.detail}" for c in problems)
-        )
-    if "booklet" in wanted:
-        booklet = out_dir / f"{pub.name}-booklet.pdf"
-        info = impose_booklet(target, booklet, back_cover=pub.layout == "brochure")
-        result.outputs.append(Output("booklet", booklet, booklet.stat().st_size, info.sides))
-        note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
-        if info.blanks:
-            note += f", {info.blanks} blank page(s) added"
-        if info.scaled:
-            note += f"; the {pub.page_size} pages are scaled down to A5"
-        result.notes.append(note + ". Print double-sided, flip on the short edge, fold and staple.")
-    if "press" in wanted:
-        press = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=PRESS_CSS)
-        result.warnings += [f"{pub.name} (press): WeasyPrint: {w}" for w in press.warnings]
-        path = out_dir / f"{pub.name}-press.pdf"
-        atomic_write(path, press.data)
-        result.outputs.append(Output("press", path, len(press.data), press.pages))
+def unloaded_publications(project: Project) -> list[BuildResult]:
+    """Return a failed result for every publication file that could not be loaded at all."""
+    folder = project.content_dir / "publications"
+    loaded = {pub.path for pub in project.publications.values()}
+    failed_files: dict[Path, list[Problem]] = {}
+    for problem in project.errors:
+        if problem.path.parent == folder and problem.path not in loaded:
+            failed_files.setdefault(problem.path, []).append(problem)
+    return [
+        BuildResult(path.stem, error="; ".join(str(p) for p in problems))
+        for path, problems in sorted(failed_files.items())
+    ]
 
 
 def build(
     project: Project,
     names: list[str] | None = None,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
     out_dir: Path | None = None,
     strict: bool = False,
+    extras: tuple[str, ...] = (),
 ) -> list[BuildResult]:
-    """Build the named publications (all when none are named); one failure does not stop the others."""
-    if not project.publications:
+    """Build the named publications (all when none are named); one failure does not stop the others.
+
+    `formats` lists the outputs wanted (pdf, html, booklet, press); None builds each publication's own.
+    `extras` (booklet, press) are built in addition to either.
+    """
+    broken = unloaded_publications(project)
+    if not project.publications and not broken:
         raise BuildError("no publications found in content/publications.", path=project.content_dir / "publications")
+    everything = not names
     names = list(names or sorted(project.publications))
-    unknown = [n for n in names if n not in project.publications]
+    unknown = [n for n in names if n not in project.publications and n not in {b.name for b in broken}]
     if unknown:
+        choices = sorted([*project.publications, *(b.name for b in broken)])
         raise BuildError(
-            "; ".join(f"no publication '{n}'.{did_you_mean(n, project.publications)}" for n in unknown)
-            + f" Available: {', '.join(sorted(project.publications))}."
+            "; ".join(f"no publication '{n}'.{did_you_mean(n, choices)}" for n in unknown)
+            + f" Available: {', '.join(choices)}."
         )
     out_dir = Path(out_dir) if out_dir else project.root / "build"
-    results = []
+    for stale in remove_stale_temps(out_dir):
+        log.info("removed %s, left by a build that was stopped", stale)
+    results = [b for b in broken if everything or b.name in names]
     for name in names:
-        result = build_publication(project, project.publications[name], out_dir, formats, strict)
+        if name not in project.publications:
+            continue
+        result = build_publication(project, project.publications[name], out_dir, formats, strict, extras)
         for warning in result.warnings:
             log.warning("%s", warning)
         results.append(result)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from katern import __version__
 from katern.accessibility import check_pdf, failed
 from katern.errors import BuildError, ValidationFailed
 from katern.importer import import_seed
 from katern.models import KINDS
-from katern.project import Project, load_project
+from katern.project import Project, find_root, load_project
 from katern.query import SORT_KEYS, Query, select
 
 log = logging.getLogger("katern")
@@ -38,22 +40,92 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.propagate = False
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@dataclass
+class GlobalOptions:
+    """`--project`, `-v` and `-q`: given before the subcommand, after it, or both (after wins)."""
+
+    project_dir: Path | None = None
+    verbose: int = 0
+    quiet: bool = False
+    _root: Path | None = field(default=None, init=False, repr=False)
+
+    def root(self) -> Path:
+        """The project folder: `--project DIR` exactly, or else the current folder or the nearest parent."""
+        if self._root is None:
+            if self.project_dir is None:
+                self._root = find_root(Path.cwd(), search_parents=True)
+            else:
+                self._root = find_root(self.project_dir, search_parents=False)
+        return self._root
+
+
+GLOBAL_NAMES = ("project_dir", "verbose", "quiet")
+
+
+def _global_options() -> list[click.Parameter]:
+    """Fresh `--project`, `-v` and `-q` options, for the group and for every subcommand."""
+    return [
+        click.Option(
+            ["--project", "project_dir"],
+            type=click.Path(path_type=Path),
+            default=None,
+            metavar="DIR",
+            help="The project folder (the one holding content/). Default: the current folder or a parent.",
+        ),
+        click.Option(["-v", "--verbose"], count=True, help="Say more about what katern does."),
+        click.Option(["-q", "--quiet"], is_flag=True, help="Only print warnings and errors."),
+    ]
+
+
+class KaternCommand(click.Command):
+    """A subcommand that also takes the global options; its values win over the group's."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_options())
+
+    def invoke(self, ctx: click.Context):
+        local = {name: ctx.params.pop(name) for name in GLOBAL_NAMES}
+        given = {name for name in GLOBAL_NAMES if ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT)}
+        outer = ctx.find_object(GlobalOptions) or GlobalOptions()
+        options = GlobalOptions(
+            project_dir=local["project_dir"] if "project_dir" in given else outer.project_dir,
+            # -v and -q set one thing, the level: the subcommand's, if it gives either, wins.
+            verbose=local["verbose"] if given & {"verbose", "quiet"} else outer.verbose,
+            quiet=local["quiet"] if given & {"verbose", "quiet"} else outer.quiet,
+        )
+        ctx.obj = options
+        _setup_logging(options.verbose, options.quiet)
+        if options.project_dir is not None:
+            options.root()  # an explicit --project must be a project, whatever the command
+        return super().invoke(ctx)
+
+
+class KaternGroup(click.Group):
+    """The `katern` group: takes the global options itself, and every subcommand is a KaternCommand."""
+
+    command_class = KaternCommand
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_options())
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not isinstance(cmd, KaternCommand):
+            raise TypeError(
+                f"katern command {name or cmd.name!r} must be a KaternCommand "
+                "(register it with @cli.command()) so that it takes --project, -v and -q."
+            )
+        super().add_command(cmd, name)
+
+
+@click.group(cls=KaternGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katern")
-@click.option(
-    "--project",
-    "project_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="The project folder (the one holding content/). Default: the current folder or a parent.",
-)
-@click.option("-v", "--verbose", count=True, help="Say more about what katern does.")
-@click.option("-q", "--quiet", is_flag=True, help="Only print warnings and errors.")
 @click.pass_context
-def cli(ctx: click.Context, project_dir: Path, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, project_dir: Path | None, verbose: int, quiet: bool) -> None:
     """katern: turn curated records of local initiatives into brochures, handouts and booklets."""
-    _setup_logging(verbose, quiet)
-    ctx.obj = project_dir
+    # Logging is set up by the subcommand (KaternCommand.invoke), once both positions are known.
+    ctx.obj = GlobalOptions(project_dir, verbose, quiet)
 
 
 def _report(project: Project, strict: bool) -> None:
@@ -78,12 +150,12 @@ def _report(project: Project, strict: bool) -> None:
 )
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def check(project_dir: Path, strict: bool, pdfs: tuple[Path, ...], files: tuple[Path, ...]) -> None:
+def check(options: GlobalOptions, strict: bool, pdfs: tuple[Path, ...], files: tuple[Path, ...]) -> None:
     """Validate the project's content; with --pdf FILE..., report on the accessibility of PDFs."""
     if pdfs or files:
         _check_pdfs([*pdfs, *files])
         return
-    project = load_project(project_dir)
+    project = load_project(options.root())
     _report(project, strict)
     try:
         project.raise_for_problems(strict)
@@ -117,9 +189,11 @@ def _check_pdfs(paths: list[Path]) -> None:
 @click.option("--drafts", is_flag=True, help="Include draft records.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
-def list_(project_dir: Path, province, region, theme, kind, place, date_from, date_to, sort, drafts, as_json) -> None:
+def list_(
+    options: GlobalOptions, province, region, theme, kind, place, date_from, date_to, sort, drafts, as_json
+) -> None:
     """Show the records that match a query (the same query publications use)."""
-    project = load_project(project_dir)
+    project = load_project(options.root())
     for problem in project.errors:
         log.warning("%s", problem)
     query = Query.build(
@@ -158,10 +232,10 @@ def list_(project_dir: Path, province, region, theme, kind, place, date_from, da
 )
 @click.option("--force", is_flag=True, help="Overwrite records that already exist.")
 @click.pass_obj
-def import_(project_dir: Path, seed_file: Path, into: Path | None, force: bool) -> None:
+def import_(options: GlobalOptions, seed_file: Path, into: Path | None, force: bool) -> None:
     """Turn a text export (brochure, newsletter, web articles) into draft records."""
     if into is None:
-        into = Path(project_dir) / "content" / "records"
+        into = options.root() / "content" / "records"
     report = import_seed(seed_file, into, force=force)
     for path in report.written:
         click.echo(f"wrote {path}")
@@ -196,7 +270,7 @@ def import_(project_dir: Path, seed_file: Path, into: Path | None, force: bool) 
 @click.option("--strict", is_flag=True, help="Fail a publication on any warning (fit, WeasyPrint).")
 @click.pass_obj
 def build(
-    project_dir: Path,
+    options: GlobalOptions,
     names: tuple[str, ...],
     formats: tuple[str, ...],
     out_dir: Path | None,
@@ -207,11 +281,11 @@ def build(
     """Build publications (all of them when no NAMES are given) into build/."""
     from katern.build import build as build_publications  # imports WeasyPrint: only when building
 
-    project = load_project(project_dir)
+    project = load_project(options.root())
     for problem in project.warnings if strict else []:
         log.warning("%s", problem)
-    wanted = (*(formats or ("pdf", "html")), *(["booklet"] if booklet else []), *(["press"] if press else []))
-    results = build_publications(project, list(names), wanted, out_dir, strict)
+    extras = (*(["booklet"] if booklet else []), *(["press"] if press else []))
+    results = build_publications(project, list(names), formats or None, out_dir, strict, extras)
     failed = 0
     for result in results:
         if not result.ok:

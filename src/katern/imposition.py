@@ -70,9 +70,24 @@ def booklet_order(pages: int, back_cover: bool = False) -> list[Side]:
 
 
 def impose_booklet(source: Path, target: Path, back_cover: bool = False) -> BookletInfo:
-    """Impose `source` as a saddle-stitch booklet on A4 landscape and write it atomically to `target`."""
+    """Impose the PDF file `source` as a saddle-stitch booklet and write it atomically to `target`."""
     source, target = Path(source), Path(target)
-    reader = _read_source(source)
+    data, info = impose_booklet_data(_read_bytes(source), source, back_cover)
+    atomic_write(target, data)
+    return info
+
+
+def _read_bytes(source: Path) -> bytes:
+    """Return the bytes of `source`, raising BuildError when it cannot be read."""
+    try:
+        return source.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"cannot read the PDF: {exc.strerror}", path=source) from exc
+
+
+def impose_booklet_data(data: bytes, source: Path, back_cover: bool = False) -> tuple[bytes, BookletInfo]:
+    """Impose the PDF `data` (named `source` in messages) as a booklet on A4 landscape; return its bytes."""
+    reader = _read_source(data, source)
     pages = _page_count(reader, source)
     order = booklet_order(pages, back_cover)
     writer = PdfWriter()
@@ -90,10 +105,9 @@ def impose_booklet(source: Path, target: Path, back_cover: bool = False) -> Book
         raise
     except Exception as exc:
         raise BuildError(f"cannot impose the PDF as a booklet: {exc}", path=source) from exc
-    atomic_write(target, buffer.getvalue())
     sheets = len(order) // 2
     logger.debug("imposed %s: %d pages on %d sheets", source, pages, sheets)
-    return BookletInfo(
+    return buffer.getvalue(), BookletInfo(
         pages=pages,
         blanks=len(order) * 2 - pages,
         sheets=sheets,
@@ -103,10 +117,10 @@ def impose_booklet(source: Path, target: Path, back_cover: bool = False) -> Book
     )
 
 
-def _read_source(source: Path) -> PdfReader:
-    """Open `source` as a PDF, raising BuildError when it cannot be read."""
+def _read_source(data: bytes, source: Path) -> PdfReader:
+    """Open `data` as a PDF, raising BuildError naming `source` when it cannot be read."""
     try:
-        reader = PdfReader(io.BytesIO(source.read_bytes()))
+        reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise BuildError("the PDF is encrypted and cannot be imposed", path=source)
         return reader

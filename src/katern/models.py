@@ -88,7 +88,7 @@ class Record:
     path: Path
     title: str
     kind: str
-    date: dt.date
+    date: dt.date | None  # None when the record's date could not be read (an error names it)
     body: str
     place: str | None = None
     municipalities: list[str] = field(default_factory=list)
@@ -105,6 +105,10 @@ class Record:
     images: list[Image] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     draft: bool = False
+    body_line: int = 1  # the line of the record file where the body starts
+    # Top-level fields whose value could not be read (an error names each); "*" when nothing could be.
+    # A query cannot tell whether such a record belongs in an edition, so the edition fails naming it.
+    unreadable: set[str] = field(default_factory=set)
 
     @property
     def region(self) -> str | None:
@@ -121,7 +125,7 @@ class Record:
             "municipalities": list(self.municipalities),
             "province": self.province,
             "region": self.region,
-            "date": self.date.isoformat(),
+            "date": self.date.isoformat() if self.date else None,
             "themes": list(self.themes),
             "factors": list(self.factors),
             "sources": [s.title for s in self.sources],

@@ -49,33 +49,103 @@ class RenderedPdf:
     data: bytes
     pages: int
     warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # resources that failed to load
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> 1-based page number
 
 
+# Resource failures WeasyPrint logs (ERROR for images, stylesheets, attachments; DEBUG for font files):
+# the resource is dropped silently, so katern reports them as errors, apart from the warnings.
+_RESOURCE_KINDS = {
+    "Failed to load image at ": "image",
+    "Failed to load stylesheet at ": "stylesheet",
+    "Failed to load attachment": "attachment",
+}
+_FONT_FILE_FAILURES = ("Failed to load font at ", "Failed to handle woff font at ")
+_FONT_FACE_FAILURE = "Font-face %r cannot be loaded"
+_FONTTOOLS_NOTICE = "Using fontTools instead of HarfBuzz-Subset"
+_fonttools_noted = False  # the fontTools notice is logged at most once per process
+
+
 class _Collector(logging.Handler):
+    """Sort what WeasyPrint logs into warnings and resource errors; note the fontTools notice."""
+
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
+        super().__init__(logging.DEBUG)  # DEBUG: WeasyPrint logs a font file that fails to load at DEBUG only
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.fonttools = False
+        self._font_files: list[str] = []  # font URLs that failed since the last font-face failure
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        template = str(record.msg)
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.levelno < logging.WARNING:
+            if template.startswith(_FONT_FILE_FAILURES) and args:
+                self._font_files.append(str(args[0]))
+            return
+        if template.startswith(_FONTTOOLS_NOTICE):
+            self.fonttools = True
+            return
+        if template == _FONT_FACE_FAILURE and self._font_files:
+            urls, self._font_files = self._font_files, []
+            self.errors.append(f"cannot load the font {args[0] if args else ''!r} from {', '.join(urls)}")
+            return
+        kind = next((k for prefix, k in _RESOURCE_KINDS.items() if template.startswith(prefix)), None)
+        if kind is None:
+            self.warnings.append(record.getMessage())
+            return
+        exception = args[-1] if args and isinstance(args[-1], BaseException) else None
+        reason, filename = _reason(exception) if exception else (record.getMessage(), None)
+        url = args[0] if kind != "attachment" and len(args) > 1 else filename  # attachments: no URL but the file
+        self.errors.append(f"cannot load the {kind} {url or '(unknown)'} ({reason})")
+
+
+def _reason(exception: BaseException) -> tuple[str, str | None]:
+    """Return the short reason a fetch failed ("No such file or directory") and the file it concerned."""
+    queue: list[object] = [exception]
+    seen: set[int] = set()
+    while queue:
+        current = queue.pop(0)
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror, current.filename
+        queue += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+    return str(exception), None
+
+
+def _note_fonttools() -> None:
+    """Say once per process that fonts are subset with fontTools; it is not a problem with the publication."""
+    global _fonttools_noted
+    if not _fonttools_noted:
+        _fonttools_noted = True
+        log.info(
+            "fonts are subset with fontTools (the system library HarfBuzz-Subset is not installed); "
+            "the output is the same on every build"
+        )
 
 
 @contextmanager
-def collect_weasyprint_warnings() -> Iterator[list[str]]:
+def collect_weasyprint_warnings() -> Iterator[_Collector]:
     """Capture what WeasyPrint logs (bad CSS, missing resources) instead of losing it."""
     collector = _Collector()
     loggers = [logging.getLogger("weasyprint"), logging.getLogger("weasyprint.progress")]
-    saved = [(lg, lg.propagate) for lg in loggers]
+    saved = [(lg, lg.propagate, lg.level) for lg in loggers]
     for lg in loggers:
         lg.addHandler(collector)
     loggers[0].propagate = False
+    loggers[0].setLevel(logging.DEBUG)
+    loggers[1].setLevel(logging.WARNING)  # progress messages are INFO: not wanted
     try:
-        yield collector.messages
+        yield collector
     finally:
-        for lg, propagate in saved:
+        for lg, propagate, level in saved:
             lg.removeHandler(collector)
             lg.propagate = propagate
+            lg.setLevel(level)
+        if collector.fonttools:
+            _note_fonttools()
 
 
 def build_date(pub_date: dt.date) -> dt.datetime:
@@ -86,6 +156,20 @@ def build_date(pub_date: dt.date) -> dt.datetime:
     return dt.datetime(pub_date.year, pub_date.month, pub_date.day, tzinfo=dt.UTC)
 
 
+@contextmanager
+def _source_date_epoch(stamp: dt.datetime) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH to `stamp` meanwhile: fontTools stamps it, not the clock, into subset fonts."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 def render_pdf(
     html: str,
     base_url: Path,
@@ -94,10 +178,10 @@ def render_pdf(
     variant: str | None = "pdf/ua-1",
     extra_css: str | None = None,
 ) -> RenderedPdf:
-    """Lay out `html` with WeasyPrint and return the PDF bytes, page count and WeasyPrint's warnings."""
+    """Lay out `html` with WeasyPrint and return the PDF bytes, page count, WeasyPrint's warnings and errors."""
     stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     fetcher = ProjectURLFetcher(allowed)
-    with collect_weasyprint_warnings() as warnings:
+    with collect_weasyprint_warnings() as collected, _source_date_epoch(stamp):
         try:
             document = weasyprint.HTML(string=html, base_url=str(base_url) + os.sep, url_fetcher=fetcher).render(
                 stylesheets=[weasyprint.CSS(string=extra_css)] if extra_css else None
@@ -114,4 +198,10 @@ def render_pdf(
     for number, page in enumerate(document.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)
-    return RenderedPdf(data=data, pages=len(document.pages), warnings=list(warnings), anchors=anchors)
+    return RenderedPdf(
+        data=data,
+        pages=len(document.pages),
+        warnings=list(collected.warnings),
+        errors=list(collected.errors),
+        anchors=anchors,
+    )

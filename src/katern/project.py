@@ -8,17 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from katern.errors import ConfigError, Problem, ValidationFailed
+from katern.markup import MAX_ADDRESS, MAX_WORD, MarkupError, inspect_markdown, long_words
 from katern.models import PROVINCES, Factor, Record
+from katern.paths import RefusedPath, Resolver, abbreviate, is_url
 from katern.publications import Publication, load_publications, resolve_records
 from katern.query import normalise_province
-from katern.records import load_records
+from katern.records import error_fields, load_records
 from katern.schema import did_you_mean
 from katern.tables import load_factors, load_municipalities, load_themes
 
 log = logging.getLogger(__name__)
-
-BODY_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?[^)]*\)")
-REMOTE_RE = re.compile(r"^([a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
 
 
 @dataclass
@@ -30,6 +29,12 @@ class Project:
     municipalities: dict[str, str] = field(default_factory=dict)
     publications: dict[str, Publication] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # Records that no slug leads to (a second file with the same slug): queries must still see them.
+    shadowed: list[Record] = field(default_factory=list)
+    resolver: Resolver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.resolver = project_resolver(self.root)
 
     @property
     def content_dir(self) -> Path:
@@ -69,8 +74,26 @@ class Project:
             raise ValidationFailed(self.problems, strict=strict)
 
 
-def find_root(start: Path) -> Path:
-    """Return the project folder: `start` or the nearest parent holding a `content/` folder."""
+def find_root(start: Path, search_parents: bool = True) -> Path:
+    """Return the project folder: `start` or, with `search_parents`, the nearest parent holding `content/`.
+
+    Without `search_parents` (an explicit `--project DIR`), `start` must exist and be a project itself.
+    """
+    start = Path(start)
+    if not search_parents:
+        if not start.exists():
+            raise ConfigError(f"--project: the folder '{start}' does not exist.")
+        if not start.is_dir():
+            raise ConfigError(f"--project: '{start}' is a file, not a folder. Pass the folder that holds content/.")
+        if not (start / "content").is_dir():
+            above = next((f for f in start.resolve().parents if (f / "content").is_dir()), None)
+            hint = f" Did you mean '{above}'? It holds content/." if above else ""
+            raise ConfigError(
+                f"--project: the folder '{start}' is not a katern project: a project folder holds a "
+                "'content' folder (with records/, publications/, factors.yaml, themes.yaml and "
+                f"municipalities.csv). Pass the folder that holds content/.{hint}"
+            )
+        return start.resolve()
     start = start.resolve()
     for folder in (start, *start.parents):
         if (folder / "content").is_dir():
@@ -82,15 +105,30 @@ def find_root(start: Path) -> Path:
     )
 
 
+def project_resolver(root: Path) -> Resolver:
+    """Return the resolver for a project: its own folder, katern's layouts and styles, the font packages."""
+    from katern.resources import PACKAGE_DIR, builtin_dir, font_dirs
+
+    return Resolver.for_project(root, [PACKAGE_DIR, builtin_dir("layouts"), builtin_dir("styles"), *font_dirs()])
+
+
 def load_project(root: Path | str = ".") -> Project:
     """Discover, parse and cross-check everything in the project; problems are collected, not raised."""
     project = Project(root=find_root(Path(root)))
     problems = project.problems
-    project.municipalities = load_municipalities(project.content_dir / "municipalities.csv", problems)
-    project.themes = load_themes(project.content_dir / "themes.yaml", problems)
-    project.factors = load_factors(project.content_dir / "factors.yaml", problems)
-    records = load_records(project.records_dir, problems)
-    for record in records:
+    resolver = project.resolver
+    tables = {
+        "municipalities": load_municipalities(project.content_dir / "municipalities.csv", problems, resolver),
+        "themes": load_themes(project.content_dir / "themes.yaml", problems, resolver),
+        "factors": load_factors(project.content_dir / "factors.yaml", problems, resolver),
+    }
+    project.municipalities, project.themes, project.factors = (
+        tables["municipalities"],
+        tables["themes"],
+        tables["factors"],
+    )
+    broken = _broken_tables(project)
+    for record in load_records(project.records_dir, problems, resolver):
         if record.slug in project.records:
             other = project.records[record.slug].path
             problems.append(
@@ -99,13 +137,22 @@ def load_project(root: Path | str = ".") -> Project:
                     f"duplicate slug '{record.slug}': {other} has the same file name. Rename one.",
                 )
             )
+            record.unreadable.add("*")
+            project.shadowed.append(record)
         else:
             project.records[record.slug] = record
+    skipped: dict[str, int] = {}
     for record in project.records.values():
-        _check_record(project, record)
-    _check_factor_links(project)
-    for pub in load_publications(project.content_dir / "publications", problems):
-        resolve_records(pub, project.records, project.themes, problems)
+        if "*" not in record.unreadable:
+            before = len(problems)
+            _check_record(project, record, broken, skipped)
+            record.unreadable |= error_fields(problems[before:])
+    if "municipalities" not in broken and "factors" not in broken:
+        _check_factor_links(project)
+    _report_skipped(project, broken, skipped)
+    for pub in load_publications(project.content_dir / "publications", problems, resolver):
+        resolve_records(pub, project.records, project.themes, problems, project.shadowed, "themes" in broken)
+        _check_publication_text(project, pub)
         project.publications[pub.name] = pub
     log.debug(
         "loaded %d records, %d publications",
@@ -115,12 +162,46 @@ def load_project(root: Path | str = ".") -> Project:
     return project
 
 
-def _check_record(project: Project, record: Record) -> None:
+# Which table each record field is checked against, and the file it comes from.
+TABLE_FILES = {"municipalities": "municipalities.csv", "themes": "themes.yaml", "factors": "factors.yaml"}
+
+
+def _broken_tables(project: Project) -> set[str]:
+    """Return the tables that could not be read: their references are not checked one by one."""
+    broken = set()
+    for name, filename in TABLE_FILES.items():
+        path = project.content_dir / filename
+        if any(p.path == path and p.is_error and p.field is None for p in project.problems) or not getattr(
+            project, name
+        ):
+            broken.add(name)
+    return broken
+
+
+def _report_skipped(project: Project, broken: set[str], skipped: dict[str, int]) -> None:
+    """Say once how many references were left unchecked because their table could not be read."""
+    for name in sorted(broken):
+        count = skipped.get(name, 0)
+        if count:
+            project.problems.append(
+                Problem(
+                    project.content_dir / TABLE_FILES[name],
+                    f"{count} record(s) refer to {name}; they are checked once this file can be read. "
+                    "Fix the error above first.",
+                    severity="warning",
+                )
+            )
+
+
+def _check_record(project: Project, record: Record, broken: set[str], skipped: dict[str, int]) -> None:
     add = project.problems.append
     path = record.path
     table = project.municipalities
     provinces = set()
-    for m in record.municipalities:
+    for name in broken:
+        if getattr(record, name):
+            skipped[name] = skipped.get(name, 0) + 1
+    for m in record.municipalities if "municipalities" not in broken else ():
         if m not in table:
             add(
                 Problem(
@@ -154,7 +235,7 @@ def _check_record(project: Project, record: Record) -> None:
         record.province = province
     elif len(provinces) == 1:
         record.province = provinces.pop()
-    for t in record.themes:
+    for t in record.themes if "themes" not in broken else ():
         if t not in project.themes:
             add(
                 Problem(
@@ -163,7 +244,7 @@ def _check_record(project: Project, record: Record) -> None:
                     "themes",
                 )
             )
-    for fid in record.factors:
+    for fid in record.factors if "factors" not in broken else ():
         factor = project.factor(fid)
         if factor is None:
             ids = [f.id for f in project.factors]
@@ -174,6 +255,8 @@ def _check_record(project: Project, record: Record) -> None:
                     "factors",
                 )
             )
+        elif "municipalities" in broken:
+            continue
         elif not factor.applies_to_all and not any(factor.applies_to(m) for m in record.municipalities):
             add(
                 Problem(
@@ -185,31 +268,26 @@ def _check_record(project: Project, record: Record) -> None:
                 )
             )
     for i, source in enumerate(record.sources, 1):
-        if source.seed and not (project.seeds_dir / source.seed).is_file():
-            names = [p.name for p in project.seeds_dir.glob("*")] if project.seeds_dir.is_dir() else []
-            add(
-                Problem(
-                    path,
-                    f"seed '{source.seed}' is not in seeds/.{did_you_mean(source.seed, names)}",
-                    f"sources[{i}].seed",
-                )
-            )
+        problem = _seed_problem(project, source.seed) if source.seed else None
+        if problem:
+            add(Problem(path, problem, f"sources[{i}].seed"))
     for i, image in enumerate(record.images, 1):
-        problem = resource_problem(project.root, path.parent, image.src)
+        problem = image_problem(project.resolver, path.parent, image.src)
         if problem:
             add(Problem(path, problem, f"images[{i}].src"))
-    for alt, src in BODY_IMAGE_RE.findall(record.body):
-        if not alt.strip():
+    for name, text, line in _markdown_fields(record):
+        _check_markdown(project, path, record.path.parent, name, text, line)
+    for name, text in _printed_fields(record):
+        for word in long_words(text)[:1]:
             add(
                 Problem(
                     path,
-                    f"the image '{src}' in the body has no alt text. Write ![what the image shows]({src}).",
-                    "body",
+                    f"has a word of {len(word)} characters ('{abbreviate(word, 30)}'), too long to set in a column "
+                    f"(katern allows {MAX_WORD}, web addresses {MAX_ADDRESS}). Is a space missing?",
+                    name,
+                    _line_of(record, name, word),
                 )
             )
-        problem = resource_problem(project.root, path.parent, src)
-        if problem:
-            add(Problem(path, problem, "body"))
     if record.draft:
         add(
             Problem(
@@ -221,21 +299,108 @@ def _check_record(project: Project, record: Record) -> None:
         )
 
 
-def resource_problem(root: Path, base: Path, src: str) -> str | None:
-    """Say what is wrong with a file reference that must stay inside the project, or None."""
-    if REMOTE_RE.match(src) and not re.match(r"^[A-Za-z]:[\\/]", src):
+def _markdown_fields(record: Record) -> list[tuple[str, str, int | None]]:
+    """Return (field, Markdown text, line of the text's start) for each Markdown text of a record."""
+    fields: list[tuple[str, str, int | None]] = [("body", record.body, record.body_line)]
+    fields += [(f"boxes[{i}].body", b.body, None) for i, b in enumerate(record.boxes, 1)]
+    fields += [(f"tips[{i}]", t, None) for i, t in enumerate(record.tips, 1)]
+    if record.contact:
+        fields.append(("contact", record.contact, None))
+    return fields
+
+
+def _printed_fields(record: Record) -> list[tuple[str, str]]:
+    """Return (field, text) for every text of a record that is printed."""
+    texts = [("title", record.title), ("place", record.place or ""), ("lead", record.lead or "")]
+    texts += [(f"quotes[{i}]", q) for i, q in enumerate(record.quotes, 1)]
+    texts += [(f"boxes[{i}].title", b.title) for i, b in enumerate(record.boxes, 1)]
+    texts += [(f"links[{i}].label", link.label) for i, link in enumerate(record.links, 1)]
+    if record.reaction:
+        texts += [("reaction.quote", record.reaction.quote), ("reaction.name", record.reaction.name)]
+        texts += [("reaction.title", record.reaction.title or ""), ("reaction.role", record.reaction.role or "")]
+    texts += [(name, text) for name, text, _line in _markdown_fields(record)]
+    return texts
+
+
+def _line_of(record: Record, name: str, needle: str) -> int | None:
+    """Return the line of `needle` in the body, for problems in the body."""
+    if name != "body":
+        return None
+    index = record.body.find(needle)
+    return record.body_line + record.body[:index].count("\n") if index >= 0 else record.body_line
+
+
+def _check_markdown(project: Project, path: Path, base: Path, name: str, text: str, line: int | None) -> None:
+    """Report what a Markdown text contains that katern would remove, and every image it refers to."""
+    add = project.problems.append
+
+    def line_of(needle: str) -> int | None:
+        if line is None:
+            return None
+        index = text.find(needle)
+        return line + text[:index].count("\n") if index >= 0 else line
+
+    try:
+        found = inspect_markdown(text)
+    except MarkupError as exc:
+        add(Problem(path, exc.message, name, line))
+        return
+    for finding in found.refused:
+        add(Problem(path, finding.message, name, line_of(finding.needle)))
+    for src in found.images:
+        problem = image_problem(project.resolver, base, src)
+        if problem:
+            add(Problem(path, f"image: {problem}", name, line_of(src)))
+
+
+def _check_publication_text(project: Project, pub: Publication) -> None:
+    """Check the Markdown texts of a publication file (foreword, colophon) like a record's."""
+    texts = [("colophon", pub.colophon)]
+    if pub.foreword:
+        texts.append(("foreword.body", pub.foreword.body))
+    for name, text in texts:
+        if text:
+            _check_markdown(project, pub.path, pub.path.parent, name, text, None)
+
+
+def _seed_problem(project: Project, seed: str) -> str | None:
+    """Say what is wrong with a source's seed: it must name a file in seeds/, nothing else."""
+    if is_url(seed) or re.search(r"[/\\]", seed) or seed.strip(".") == "":
         return (
-            f"'{src}' is a network address. katern only uses files inside the project: "
-            "download the file into the project (for example images/) and refer to it there."
+            f"seed '{abbreviate(seed)}' must be the name of a file in seeds/, not a path or an address. "
+            "Write only the file name, for example vws-van-nul-tot-later-2017.txt."
         )
-    target = (base / src).resolve() if not Path(src).is_absolute() else Path(src).resolve()
-    if not target.is_relative_to(root.resolve()):
-        return (
-            f"'{src}' lies outside the project ({root}). Copy the file into the project "
-            "(for example images/) and refer to it there."
-        )
-    if not target.is_file():
-        return f"'{src}' does not exist (looked for {target}). Check the file name."
+    if not (project.seeds_dir / seed).is_file():
+        names = [p.name for p in project.seeds_dir.glob("*")] if project.seeds_dir.is_dir() else []
+        return f"seed '{abbreviate(seed)}' is not in seeds/.{did_you_mean(seed, names)}"
+    try:
+        project.resolver.reference(seed, project.seeds_dir, within=project.seeds_dir, kind="seed")
+    except RefusedPath as exc:
+        return f"seed '{abbreviate(seed)}' cannot be used: {exc.message}"
+    return None
+
+
+def image_problem(resolver: Resolver, base: Path, src: str) -> str | None:
+    """Say what is wrong with an image reference (outside the project, remote, missing, not an image), or None."""
+    try:
+        path = resolver.reference(src, base, kind="image")
+    except RefusedPath as exc:
+        return exc.message
+    return not_an_image(path)
+
+
+def not_an_image(path: Path) -> str | None:
+    """Say why the file at `path` is not an image WeasyPrint and browsers can show, or None."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        return None if "<svg" in head else f"'{path.name}' is not an SVG image. Export it again as SVG, PNG or JPEG."
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"'{path.name}' is not an image that can be printed ({exc}). Use a PNG, JPEG or SVG file."
     return None
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from katern.errors import Problem
 from katern.models import KINDS, PROVINCES, REGIONS, Foreword, Record, Signature
+from katern.paths import RefusedPath, Resolver
 from katern.query import SORT_KEYS, Query, normalise_province, select
 from katern.schema import FieldReader, did_you_mean, load_yaml
 
@@ -18,6 +19,7 @@ OUTPUTS = ("pdf", "html", "booklet", "press")
 LANGUAGES = ("nl", "en")
 DATE_STYLES = ("day", "month")
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_NAMED = 5  # records named one by one in a publication's error; the rest are counted
 
 
 @dataclass
@@ -114,7 +116,13 @@ def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publica
             r.mapping("query", True),
             r.choice("sort", SORT_KEYS, default="date") or "date",
         )
-    elif pub.layout != "handout":
+    if pub.layout == "handout" and (has_records or has_query):
+        r.problem(
+            "records" if has_records else "query",
+            "a handout prints the werkende factoren sheet and takes no records. Remove "
+            f"'{'records' if has_records else 'query'}', or choose layout: brochure or newsletter.",
+        )
+    elif pub.layout != "handout" and not has_records and not has_query:
         r.problem(
             "records",
             "is missing. Give 'records' (an ordered list of slugs) or a 'query'.",
@@ -173,9 +181,32 @@ def _factors(r: FieldReader, pub: Publication) -> None:
     f.warn_unknown()
 
 
+QUERY_KEYS = ("province", "region", "theme", "kind", "place", "date_from", "date_to")
+
+
 def _query(r: FieldReader | None, sort: str) -> Query | None:
     if r is None:
         return None
+    for key in r.data:
+        if key not in QUERY_KEYS:
+            r.problem(
+                str(key),
+                f"'{key}' is not a query criterion, so this query would select the wrong records. "
+                f"Use any of: {', '.join(QUERY_KEYS)}.{did_you_mean(str(key), QUERY_KEYS)}",
+            )
+    for key in QUERY_KEYS:
+        if key in r.data and r.data[key] in (None, "", []):
+            r.problem(key, "is empty, so it would not narrow the query. Give a value, or remove the line.")
+    if not any(key in r.data for key in QUERY_KEYS):
+        r.problems.append(
+            Problem(
+                r.path,
+                "has no criteria, so it would select every record. Add a criterion (see README), or list "
+                "the records under 'records'.",
+                "query",
+                r.lines.get("query"),
+            )
+        )
     provinces = [normalise_province(p) for p in r.text_list("province")]
     for p in provinces:
         if p not in PROVINCES:
@@ -194,28 +225,34 @@ def _query(r: FieldReader | None, sort: str) -> Query | None:
                 "kind",
                 f"'{k}' is not a kind; use one of: {', '.join(KINDS)}.{did_you_mean(k, KINDS)}",
             )
-    query = Query.build(
+    date_from, date_to = r.date("date_from"), r.date("date_to")
+    if date_from and date_to and date_from > date_to:
+        r.problem("date_to", f"{date_to} is before date_from ({date_from}), so nothing can match. Swap them.")
+    return Query.build(
         province=provinces,
         region=regions,
         theme=r.text_list("theme"),
         kind=kinds,
         place=r.text_list("place"),
-        date_from=r.date("date_from"),
-        date_to=r.date("date_to"),
+        date_from=date_from,
+        date_to=date_to,
         sort=sort,
     )
-    r.warn_unknown()
-    return query
 
 
-def load_publications(folder: Path, problems: list[Problem]) -> list[Publication]:
+def load_publications(folder: Path, problems: list[Problem], resolver: Resolver | None = None) -> list[Publication]:
     """Parse every `*.yaml` publication file in `folder`, sorted by name."""
     pubs = []
     if not folder.is_dir():
         return pubs
     for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
         try:
+            if resolver is not None:
+                resolver.confine(path)
             text = path.read_text(encoding="utf-8")
+        except RefusedPath as exc:
+            problems.append(Problem(path, exc.message))
+            continue
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(path, f"cannot be read as UTF-8 text: {exc}."))
             continue
@@ -230,11 +267,19 @@ def resolve_records(
     records: dict[str, Record],
     themes: dict[str, str],
     problems: list[Problem],
+    shadowed: list[Record] | None = None,
+    themes_unknown: bool = False,
 ) -> None:
-    """Fill `pub.records` from its list or query, reporting unknown slugs and themes."""
+    """Fill `pub.records` from its list or query, reporting unknown slugs and themes.
+
+    A record that a query cannot judge (a field it needs has an error, or the file could not be
+    read at all) is an error of the publication naming that record: it is never left out silently.
+    """
+    shadowed = shadowed or []
     if pub.record_slugs is not None:
         seen = set()
         for slug in pub.record_slugs:
+            twins = [r.path for r in shadowed if r.slug == slug]
             if slug in seen:
                 problems.append(Problem(pub.path, f"'{slug}' is listed twice. Remove one.", "records"))
             elif slug not in records:
@@ -247,9 +292,18 @@ def resolve_records(
                 )
             else:
                 pub.records.append(records[slug])
+                if twins:
+                    problems.append(
+                        Problem(
+                            pub.path,
+                            f"'{slug}' is ambiguous: {records[slug].path} and {twins[0]} have the same file name. "
+                            "Rename one.",
+                            "records",
+                        )
+                    )
             seen.add(slug)
     elif pub.query is not None:
-        for t in pub.query.theme:
+        for t in pub.query.theme if not themes_unknown else ():
             if t not in themes:
                 problems.append(
                     Problem(
@@ -258,8 +312,31 @@ def resolve_records(
                         "query.theme",
                     )
                 )
+        undecided = []
+        for record in [*records.values(), *shadowed]:
+            if pub.query.decide(record) is None:
+                undecided.append(record)
+        for record in undecided[:MAX_NAMED]:
+            fields = pub.query.criteria_fields(record)
+            what = "it could not be read" if fields == ["*"] else f"its {', '.join(fields)} could not be read"
+            problems.append(
+                Problem(
+                    pub.path,
+                    f"cannot tell whether {record.path} belongs in this edition: {what}. "
+                    "Fix the errors reported for that file.",
+                    "query",
+                )
+            )
+        if len(undecided) > MAX_NAMED:
+            problems.append(
+                Problem(
+                    pub.path,
+                    f"and {len(undecided) - MAX_NAMED} more record(s) with errors this query cannot judge.",
+                    "query",
+                )
+            )
         pub.records = select(records.values(), pub.query)
-        if not pub.records:
+        if not pub.records and not undecided:
             problems.append(
                 Problem(
                     pub.path,

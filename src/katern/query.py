@@ -57,22 +57,46 @@ class Query:
         )
 
     def matches(self, record: Record) -> bool:
-        """Say whether `record` meets every criterion."""
-        if record.draft and not self.include_drafts:
+        """Say whether `record` meets every criterion (False when that cannot be told)."""
+        return self.decide(record) is True
+
+    def decide(self, record: Record) -> bool | None:
+        """Say whether `record` meets every criterion; None when a field the query needs could not be read."""
+        unknown = False
+        for criterion, fields, test in self._criteria():
+            if not criterion:
+                continue
+            if "*" in record.unreadable or record.unreadable & fields:
+                unknown = True
+                continue
+            if not test(record):
+                return False
+        if record.draft and not self.include_drafts and "draft" not in record.unreadable:
             return False
-        if self.province and record.province not in self.province:
-            return False
-        if self.region and record.region not in self.region:
-            return False
-        if self.theme and not set(self.theme) & set(record.themes):
-            return False
-        if self.kind and record.kind not in self.kind:
-            return False
-        if self.place and not any(_place_matches(p, record) for p in self.place):
-            return False
-        if self.date_from and record.date < self.date_from:
-            return False
-        return not (self.date_to and record.date > self.date_to)
+        return None if unknown else True
+
+    def criteria_fields(self, record: Record) -> list[str]:
+        """Return the fields of `record` this query needs but that could not be read."""
+        if "*" in record.unreadable:
+            return ["*"]
+        needed: set[str] = set()
+        for criterion, fields, _test in self._criteria():
+            if criterion:
+                needed |= fields
+        return sorted(needed & record.unreadable)
+
+    def _criteria(self):
+        """Yield (criterion value, record fields it reads, test) for each criterion."""
+        located = {"province", "municipalities"}
+        return (
+            (self.province, located, lambda r: r.province in self.province),
+            (self.region, located, lambda r: r.region in self.region),
+            (self.theme, {"themes"}, lambda r: bool(set(self.theme) & set(r.themes))),
+            (self.kind, {"kind"}, lambda r: r.kind in self.kind),
+            (self.place, {"place", "municipalities"}, lambda r: any(_place_matches(p, r) for p in self.place)),
+            (self.date_from, {"date"}, lambda r: r.date is not None and r.date >= self.date_from),
+            (self.date_to, {"date"}, lambda r: r.date is not None and r.date <= self.date_to),
+        )
 
 
 def _place_matches(wanted: str, record: Record) -> bool:
@@ -87,8 +111,8 @@ def sort_records(records: Iterable[Record], key: str = "date") -> list[Record]:
     if key == "title":
         return sorted(records, key=lambda r: (r.title.lower(), r.slug))
     if key == "place":
-        return sorted(records, key=lambda r: ((r.place or "").lower(), r.date, r.slug))
-    return sorted(records, key=lambda r: (r.date, r.slug))
+        return sorted(records, key=lambda r: ((r.place or "").lower(), r.date or dt.date.min, r.slug))
+    return sorted(records, key=lambda r: (r.date or dt.date.min, r.slug))
 
 
 def select(records: Iterable[Record], query: Query) -> list[Record]:

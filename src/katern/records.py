@@ -7,6 +7,7 @@ from pathlib import Path
 
 from katern.errors import Problem
 from katern.models import KINDS, Box, Image, Link, Reaction, Record, Source
+from katern.paths import RefusedPath, Resolver
 from katern.schema import FieldReader, load_yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -22,13 +23,20 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
         return None, text, 1
     front = text[4 : 4 + end.start()]
     body = text[4 + end.end() :]
-    body_line = front.count("\n") + 3
+    # The rest of the closing '---' line, then blank lines, come before the body's first line.
+    skipped = len(body) - len(body.lstrip("\n"))
+    body_line = front.count("\n") + 2 + max(skipped - 1, 0) + 1
     return front, body.strip("\n"), body_line
 
 
-def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | None:
-    """Parse one record's text; add every problem found to `problems`."""
+def parse_record(path: Path, text: str, problems: list[Problem]) -> Record:
+    """Parse one record's text; add every problem found to `problems`.
+
+    A record that cannot be read is still returned, with the fields it lacks marked unreadable, so
+    that no publication can leave it out without saying so.
+    """
     slug = path.stem
+    first = len(problems)
     if not SLUG_RE.match(slug):
         problems.append(
             Problem(
@@ -46,14 +54,14 @@ def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | Non
                 line=1,
             )
         )
-        return None
+        return unreadable_record(path, body)
     data, lines, problem = load_yaml(front, path, line_offset=1)
     if problem:
         problems.append(problem)
-        return None
+        return unreadable_record(path, body)
     if not isinstance(data, dict):
         problems.append(Problem(path, "the front matter must be 'field: value' lines.", line=2))
-        return None
+        return unreadable_record(path, body)
     r = FieldReader(data, path, lines, problems)
     title = r.text("title", required=True)
     kind = r.choice("kind", KINDS, required=True)
@@ -63,7 +71,7 @@ def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | Non
         path=path,
         title=title or "",
         kind=kind or "",
-        date=date,  # type: ignore[arg-type]
+        date=date,
         body=body,
         place=r.text("place"),
         municipalities=r.text_list("municipalities"),
@@ -80,6 +88,7 @@ def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | Non
         images=[_image(i) for i in r.mappings("images")],
         sources=[_source(s) for s in r.mappings("sources")],
         draft=r.boolean("draft"),
+        body_line=body_line,
     )
     if not record.sources and "sources" not in data:
         r.problem(
@@ -91,11 +100,23 @@ def parse_record(path: Path, text: str, problems: list[Problem]) -> Record | Non
             Problem(
                 path,
                 "the body is empty. Write the story below the closing '---' line.",
+                field="body",
                 line=body_line,
             )
         )
     r.warn_unknown()
-    return record if date is not None else None
+    record.unreadable = error_fields(problems[first:])
+    return record
+
+
+def unreadable_record(path: Path, body: str = "") -> Record:
+    """Return a placeholder for a record whose front matter could not be read at all."""
+    return Record(slug=path.stem, path=path, title="", kind="", date=None, body=body, unreadable={"*"})
+
+
+def error_fields(problems: list[Problem]) -> set[str]:
+    """Return the top-level fields that the errors among `problems` concern."""
+    return {p.field.split(".")[0].split("[")[0] for p in problems if p.is_error and p.field}
 
 
 def _reaction(r: FieldReader | None) -> Reaction | None:
@@ -154,19 +175,28 @@ def discover_records(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
 
 
-def load_records(folder: Path, problems: list[Problem]) -> list[Record]:
-    """Parse every record under `folder`; problems go to `problems`."""
+def load_records(folder: Path, problems: list[Problem], resolver: Resolver) -> list[Record]:
+    """Parse every record under `folder`; problems go to `problems`.
+
+    Files that cannot be read (outside the project through a link, not UTF-8) are returned as
+    unreadable records, so a publication that might select them fails instead of leaving them out.
+    """
     records = []
     for path in discover_records(folder):
         try:
+            resolver.confine(path)
             text = path.read_text(encoding="utf-8")
+        except RefusedPath as exc:
+            problems.append(Problem(path, exc.message))
+            records.append(unreadable_record(path))
+            continue
         except UnicodeDecodeError as exc:
             problems.append(Problem(path, f"is not UTF-8 text ({exc.reason}). Save it as UTF-8."))
+            records.append(unreadable_record(path))
             continue
         except OSError as exc:
             problems.append(Problem(path, f"cannot be read: {exc.strerror}."))
+            records.append(unreadable_record(path))
             continue
-        record = parse_record(path, text, problems)
-        if record is not None:
-            records.append(record)
+        records.append(parse_record(path, text, problems))
     return records

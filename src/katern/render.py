@@ -10,12 +10,15 @@ from html import unescape
 from pathlib import Path
 
 import jinja2
-import markdown as md
-from markupsafe import Markup
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from markupsafe import Markup, escape
 
 from katern.errors import BuildError
 from katern.labels import LABELS, format_date
+from katern.markup import MarkupError, to_html
 from katern.models import Image, Record
+from katern.paths import RefusedPath, Resolver, abbreviate
 from katern.project import Project
 from katern.publications import Publication
 from katern.resources import find_style, font_face_css, search_path
@@ -29,26 +32,48 @@ LAYOUT_STYLES = {
 
 
 def markdown_to_html(text: str | None, shift: int = 0) -> Markup:
-    """Convert Markdown to HTML, moving headings `shift` levels down."""
-    if not text:
-        return Markup("")
-    html = md.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
-    if shift:
-        html = re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
-    return Markup(html)
+    """Convert Markdown to clean HTML (see markup.py), moving headings `shift` levels down."""
+    try:
+        return Markup(to_html(text, shift))
+    except MarkupError as exc:
+        raise BuildError(exc.message) from exc
 
 
 def _inline_markdown(text: str | None) -> Markup:
     """Convert one line of Markdown to HTML without the surrounding paragraph."""
     html = markdown_to_html(text)
-    return Markup(re.sub(r"^<p>(.*)</p>$", r"\1", str(html), flags=re.S))
+    return Markup(re.sub(r"^<p>(.*)</p>$", r"\1", str(html).strip(), flags=re.S))
 
 
-def make_environment(project_root: Path) -> jinja2.Environment:
-    """Create the one Jinja environment: the project's layouts/ first, then katern's."""
-    folders = search_path(project_root, "layouts")
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+class ConfinedLoader(jinja2.BaseLoader):
+    """Load templates from the search folders, refusing any (a link, say) whose file lies outside them."""
+
+    def __init__(self, folders: list[Path], resolver: Resolver):
+        self.folders = [Path(f) for f in folders]
+        self.resolver = resolver
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        """Return the source of the first `template` on the search path."""
+        pieces = split_template_path(template)
+        for folder in self.folders:
+            candidate = folder.joinpath(*pieces)
+            if not candidate.is_file():
+                continue
+            try:
+                real = self.resolver.confine(candidate, within=folder)
+            except RefusedPath as exc:
+                raise BuildError(f"layout '{template}' {exc.message}", path=candidate, field="layout") from None
+            source = real.read_text(encoding="utf-8")
+            mtime = real.stat().st_mtime
+            return source, str(candidate), lambda real=real, mtime=mtime: real.stat().st_mtime == mtime
+        raise jinja2.TemplateNotFound(template)
+
+
+def make_environment(project: Project) -> jinja2.Environment:
+    """Create the one Jinja environment: sandboxed, the project's layouts/ first, then katern's."""
+    folders = search_path(project.root, "layouts")
+    env = ImmutableSandboxedEnvironment(
+        loader=ConfinedLoader(folders, project.resolver),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -73,31 +98,69 @@ def get_template(env: jinja2.Environment, name: str) -> jinja2.Template:
         raise BuildError(f"layout error at line {exc.lineno}: {exc.message}", path=exc.filename) from exc
 
 
-def load_css(project_root: Path, theme: str, layout: str) -> str:
-    """Concatenate the theme's style files for this layout, the project's own first if present."""
+CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""")
+
+
+def load_css(project: Project, theme: str, layout: str, embed: bool) -> str:
+    """Concatenate the theme's style files for this layout, the project's own first if present.
+
+    Each `url()` is resolved from the style file that holds it, through the resolver: a file URL
+    for print, embedded data for the HTML booklet. Network addresses and `@import` are refused.
+    """
     parts = []
     for filename in LAYOUT_STYLES[layout]:
-        path = find_style(project_root, theme, filename)
-        parts.append(f"/* {theme}/{filename} */\n" + path.read_text(encoding="utf-8"))
+        path = find_style(project.root, theme, filename)
+        try:
+            real = project.resolver.confine(path)
+        except RefusedPath as exc:
+            raise BuildError(f"style '{theme}/{filename}' {exc.message}", path=path, field="theme") from None
+        css = real.read_text(encoding="utf-8")
+        parts.append(f"/* {theme}/{filename} */\n" + _resolve_css_urls(project, css, path, embed))
     return "\n".join(parts)
+
+
+def _resolve_css_urls(project: Project, css: str, path: Path, embed: bool) -> str:
+    """Rewrite the url() references of one style file; raise BuildError for any that may not be used."""
+
+    def replace(match: re.Match) -> str:
+        if match[4] is not None or match[5] is not None:
+            raise BuildError(
+                "@import is not supported: put the rules in the style file itself, or in a file of the theme.",
+                path=path,
+            )
+        ref = next(g for g in match.groups()[:3] if g is not None)
+        if ref.startswith(("data:", "#")):
+            return match[0]
+        try:
+            target = project.resolver.reference(ref, path.parent, kind="file")
+        except RefusedPath as exc:
+            raise BuildError(f"url({abbreviate(ref)}): {exc.message}", path=path) from None
+        return f"url('{_file_url(target, embed)}')"
+
+    return CSS_URL_RE.sub(replace, css)
+
+
+def _file_url(path: Path, embed: bool) -> str:
+    """Return a file URL for print, or a data URL holding the file for the HTML booklet."""
+    if not embed:
+        return path.as_uri()
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
 IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
-def image_url(record: Record, src: str, embed: bool) -> str:
+def image_url(project: Project, record: Record, src: str, embed: bool) -> str:
     """Return the URL of a record's image: a file URL for print, a data URL for the HTML booklet."""
-    if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.IGNORECASE):
-        return src  # validation refuses network addresses; the PDF fetcher refuses them again
-    path = (record.path.parent / src).resolve()
-    if not embed:
-        return path.as_uri()
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     try:
-        data = path.read_bytes()
+        path = project.resolver.reference(src, record.path.parent, kind="image")
+    except RefusedPath as exc:
+        raise BuildError(f"image: {exc.message}", path=record.path, field="images") from None
+    try:
+        return _file_url(path, embed)
     except OSError as exc:
         raise BuildError(f"image '{src}' cannot be read: {exc.strerror}", path=record.path, field="images") from exc
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 @dataclass
@@ -113,11 +176,14 @@ class StoryView:
         return getattr(self.record, name)
 
 
-def _story_view(record: Record, shift: int, embed: bool) -> StoryView:
+def _story_view(project: Project, record: Record, shift: int, embed: bool) -> StoryView:
     """Split the body at its subheadings and hand out the pull quotes between the parts."""
-    html = str(markdown_to_html(record.body, shift))
-    html = IMG_SRC_RE.sub(lambda m: m[1] + image_url(record, unescape(m[2]), embed) + m[3], html)
-    images = [replace(i, src=image_url(record, i.src, embed)) for i in record.images]
+    try:
+        html = str(markdown_to_html(record.body, shift))
+    except BuildError as exc:
+        raise BuildError(exc.message, path=record.path, field="body") from None
+    html = IMG_SRC_RE.sub(lambda m: m[1] + escape(image_url(project, record, unescape(m[2]), embed)) + m[3], html)
+    images = [replace(i, src=image_url(project, record, i.src, embed)) for i in record.images]
     sections = re.split(r"(?=<h[2-6][ >])", html)
     sections = [s for s in sections if s.strip()]
     quotes = list(record.quotes)
@@ -139,7 +205,7 @@ def build_context(project: Project, pub: Publication, target: str) -> dict:
     """Gather everything the layouts need for one publication."""
     labels = LABELS[pub.language]
     level = 2 if pub.layout == "newsletter" else 1
-    stories = [_story_view(r, level - 1, embed=target != "print") for r in pub.records]
+    stories = [_story_view(project, r, level - 1, embed=target != "print") for r in pub.records]
     sections = []
     if pub.layout == "newsletter":
         order = ["onder-de-loep", "in-het-kort", "praktijkverhaal", "interview", "artikel"]
@@ -163,11 +229,11 @@ def build_context(project: Project, pub: Publication, target: str) -> dict:
 
 def render_html(project: Project, pub: Publication, target: str = "print") -> str:
     """Render the publication as HTML: `print` for WeasyPrint, `screen` for the self-contained booklet."""
-    env = make_environment(project.root)
+    env = make_environment(project)
     layout = pub.layout if target == "print" else "booklet"
     template = get_template(env, f"{layout}.html")
     context = build_context(project, pub, target)
-    css = load_css(project.root, pub.theme, layout)
+    css = load_css(project, pub.theme, layout, embed=target != "print")
     if target == "print":
         context["css"] = Markup(font_face_css(embed=False) + "\n" + css)
         context["page_size"] = pub.page_size
@@ -179,7 +245,30 @@ def render_html(project: Project, pub: Publication, target: str = "print") -> st
 def _render(template: jinja2.Template, context: dict) -> str:
     try:
         return template.render(**context)
+    except SecurityError as exc:
+        name, line = _failing_template(exc, template)
+        raise BuildError(
+            f"layout {name} (line {line}) tried something layouts may not do ({exc}). Layouts can only "
+            "show the publication's content; remove that expression.",
+            field="layout",
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise BuildError(f"layout {template.name}: {exc.message}", field="layout") from exc
+        name, line = _failing_template(exc, template)
+        raise BuildError(f"layout {name} (line {line}): {exc.message}", field="layout") from exc
     except jinja2.TemplateError as exc:
-        raise BuildError(f"layout {template.name}: {exc}", field="layout") from exc
+        name, line = _failing_template(exc, template)
+        raise BuildError(f"layout {name} (line {line}): {exc}", field="layout") from exc
+
+
+def _failing_template(exc: BaseException, template: jinja2.Template) -> tuple[str, int | str]:
+    """Return the file and line of the template where `exc` happened (Jinja puts them in the traceback)."""
+    name: str = template.name or "?"
+    line: int | str = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html") and Path(filename).is_file():
+            name = filename
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return name, line

@@ -8,13 +8,18 @@ from pathlib import Path
 
 from katern.errors import Problem
 from katern.models import PROVINCES, Factor
+from katern.paths import RefusedPath, Resolver
 from katern.schema import FieldReader, load_yaml
 
 
-def read_text(path: Path, problems: list[Problem]) -> str | None:
-    """Read a UTF-8 file, reporting a missing or unreadable one."""
+def read_text(path: Path, problems: list[Problem], resolver: Resolver | None = None) -> str | None:
+    """Read a UTF-8 file, reporting a missing or unreadable one, or one that leads outside the project."""
     try:
+        if resolver is not None and path.exists():
+            resolver.confine(path)
         return path.read_text(encoding="utf-8").lstrip("\ufeff")
+    except RefusedPath as exc:
+        problems.append(Problem(path, exc.message))
     except FileNotFoundError:
         problems.append(Problem(path, "is missing. Create it (see README, 'Content formats')."))
     except UnicodeDecodeError as exc:
@@ -24,9 +29,9 @@ def read_text(path: Path, problems: list[Problem]) -> str | None:
     return None
 
 
-def load_municipalities(path: Path, problems: list[Problem]) -> dict[str, str]:
+def load_municipalities(path: Path, problems: list[Problem], resolver: Resolver | None = None) -> dict[str, str]:
     """Return {municipality: province} from a CSV file with columns name, province."""
-    text = read_text(path, problems)
+    text = read_text(path, problems, resolver)
     if text is None:
         return {}
     table: dict[str, str] = {}
@@ -58,9 +63,9 @@ def load_municipalities(path: Path, problems: list[Problem]) -> dict[str, str]:
     return table
 
 
-def load_themes(path: Path, problems: list[Problem]) -> dict[str, str]:
+def load_themes(path: Path, problems: list[Problem], resolver: Resolver | None = None) -> dict[str, str]:
     """Return {theme id: label} from themes.yaml."""
-    text = read_text(path, problems)
+    text = read_text(path, problems, resolver)
     if text is None:
         return {}
     data, lines, problem = load_yaml(text, path)
@@ -86,9 +91,9 @@ def load_themes(path: Path, problems: list[Problem]) -> dict[str, str]:
     return themes
 
 
-def load_factors(path: Path, problems: list[Problem]) -> list[Factor]:
+def load_factors(path: Path, problems: list[Problem], resolver: Resolver | None = None) -> list[Factor]:
     """Return the werkende factoren from factors.yaml, in file order."""
-    text = read_text(path, problems)
+    text = read_text(path, problems, resolver)
     if text is None:
         return []
     data, _lines, problem = load_yaml(text, path)
