@@ -628,11 +628,19 @@ def test_network_image_fails_quickly_without_network(refused):
 # Images inside the project (currently broken, see the reasons)
 # --------------------------------------------------------------------------------------------------------------
 
-# A 2x2 red PNG.
-RED_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
-    "0000001449444154789c63f8cfc0f09f8181e13f030300001ffe03fdb13a2c1d0000000049454e44ae426082"
-)
+
+def _red_png() -> bytes:
+    """A valid 2x2 red PNG."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (2, 2), (255, 0, 0)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+RED_PNG = _red_png()
 
 
 def test_relative_image_inside_the_project_builds(tmp_path):

@@ -52,7 +52,7 @@ def test_check_reports_errors_with_file_field_and_summary(scratch_project):
     assert "YYYY-MM-DD" in result.stderr
     assert "error(s)" in result.stderr
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("3 records, 3 factors, 2 publications: ")
+    assert summary.startswith("4 records, 3 factors, 2 publications: ")  # the bad record is counted, not dropped
     assert "0 error(s)" not in summary
     assert snapshot(scratch_project) == before
 

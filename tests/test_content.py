@@ -389,7 +389,9 @@ def image(scratch_project) -> Path:
     folder = scratch_project / "images"
     folder.mkdir()
     path = folder / "think.jpg"
-    path.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    from PIL import Image
+
+    Image.new("RGB", (4, 3), (225, 112, 0)).save(path, "JPEG")
     return path
 
 

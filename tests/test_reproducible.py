@@ -58,6 +58,7 @@ def test_fonttools_subsetting_is_reproducible_and_only_noted(fonttools_only, tmp
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     monkeypatch.setattr(katern.pdf, "_fonttools_noted", False)
     monkeypatch.setattr(logging.getLogger("katern"), "propagate", True)  # the CLI turns it off
+    monkeypatch.setattr(logging.getLogger("katern"), "handlers", [])  # and installs its own handler
     caplog.set_level(logging.INFO, logger="katern.pdf")
     first = _render(tmp_path)
     time.sleep(1.1)  # fontTools stamps whole seconds

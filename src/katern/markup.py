@@ -126,6 +126,7 @@ class Inspection:
     """What a Markdown text contains that needs checking: its images and what cleaning would remove."""
 
     images: list[str] = field(default_factory=list)
+    without_alt: list[str] = field(default_factory=list)  # image sources that have no alt text
     refused: list[Finding] = field(default_factory=list)
 
 
@@ -153,6 +154,8 @@ class _Inspector(HTMLParser):
                 f"<{tag}",
             )
             return
+        if tag == "img" and not (dict(attrs).get("alt") or "").strip():
+            self.result.without_alt.append(dict(attrs).get("src") or "")
         for name, value in attrs:
             value = value or ""
             if name not in ALLOWED_ATTRIBUTES.get(tag, ()):

@@ -76,7 +76,7 @@ class Resolver:
             if scheme in ("http", "https", "ftp") or ref.startswith("//"):
                 raise RefusedPath(
                     f"'{abbreviate(ref)}' is a network address. katern never fetches from the network: download "
-                    f"the {kind} into the project (for example images/) and refer to it there."
+                    "the file into the project (for example images/) and refer to it there."
                 )
             raise RefusedPath(
                 f"'{abbreviate(ref)}' is a URL, not a file in the project. Refer to the {kind} by its path inside "
@@ -88,7 +88,7 @@ class Resolver:
             where = f"{within}" if within is not None else f"the project ({self.project})"
             via = " through a link" if _through_link(candidate) else ""
             raise RefusedPath(
-                f"'{abbreviate(ref)}' lies outside {where}{via}: it leads to {real}. Copy the {kind} into "
+                f"'{abbreviate(ref)}' lies outside {where}{via}: it leads to {real}. Copy the file into "
                 f"{'that folder' if within is not None else 'the project (for example images/)'} "
                 "and refer to it there."
             )

@@ -16,6 +16,7 @@ import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from katern.errors import BuildError
+from katern.paths import Resolver
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ class ProjectURLFetcher(URLFetcher):
 
     def __init__(self, allowed: list[Path]):
         super().__init__(allowed_protocols=("file", "data"))
-        self.allowed = [p.resolve() for p in allowed]
+        self.resolver = Resolver.for_project(allowed[0], allowed[1:])
 
     def fetch(self, url: str, headers=None):
         """Refuse anything that is not a data URL or a file inside an allowed folder."""
@@ -38,9 +39,9 @@ class ProjectURLFetcher(URLFetcher):
             return super().fetch(url, headers)
         if scheme != "file":
             raise ResourceOutsideProject(f"refused to fetch the network address {url}")
-        path = Path(unquote(urlsplit(url).path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.allowed):
-            raise ResourceOutsideProject(f"refused to load {path}: it lies outside the project")
+        path = Path(unquote(urlsplit(url).path))
+        if not self.resolver.allows(path):
+            raise ResourceOutsideProject(f"refused to load {path.resolve()}: it lies outside the project")
         return super().fetch(url, headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from katern.errors import ConfigError, Problem, ValidationFailed
@@ -151,7 +151,7 @@ def load_project(root: Path | str = ".") -> Project:
         _check_factor_links(project)
     _report_skipped(project, broken, skipped)
     for pub in load_publications(project.content_dir / "publications", problems, resolver):
-        resolve_records(pub, project.records, project.themes, problems, project.shadowed, "themes" in broken)
+        resolve_records(pub, project.records, project.themes, problems, project.shadowed, broken)
         _check_publication_text(project, pub)
         project.publications[pub.name] = pub
     log.debug(
@@ -179,18 +179,17 @@ def _broken_tables(project: Project) -> set[str]:
 
 
 def _report_skipped(project: Project, broken: set[str], skipped: dict[str, int]) -> None:
-    """Say once how many references were left unchecked because their table could not be read."""
+    """Add to the table's own error how many references were left unchecked because it could not be read."""
     for name in sorted(broken):
         count = skipped.get(name, 0)
-        if count:
-            project.problems.append(
-                Problem(
-                    project.content_dir / TABLE_FILES[name],
-                    f"{count} record(s) refer to {name}; they are checked once this file can be read. "
-                    "Fix the error above first.",
-                    severity="warning",
-                )
-            )
+        if not count:
+            continue
+        path = project.content_dir / TABLE_FILES[name]
+        note = f" ({count} record(s) refer to {name}; they are checked once this file can be read, so fix this first.)"
+        for index, problem in enumerate(project.problems):
+            if problem.path == path and problem.is_error:
+                project.problems[index] = replace(problem, message=problem.message + note)
+                break
 
 
 def _check_record(project: Project, record: Record, broken: set[str], skipped: dict[str, int]) -> None:
@@ -235,6 +234,8 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
         record.province = province
     elif len(provinces) == 1:
         record.province = provinces.pop()
+    elif "municipalities" in broken and record.municipalities:
+        record.unreadable.add("province")  # it would come from the table, which cannot be read
     for t in record.themes if "themes" not in broken else ():
         if t not in project.themes:
             add(
@@ -347,6 +348,16 @@ def _check_markdown(project: Project, path: Path, base: Path, name: str, text: s
         return
     for finding in found.refused:
         add(Problem(path, finding.message, name, line_of(finding.needle)))
+    for src in found.without_alt:
+        add(
+            Problem(
+                path,
+                f"the image '{abbreviate(src)}' in the {name} has no alt text. "
+                f"Write ![what the image shows]({abbreviate(src)}).",
+                name,
+                line_of(src),
+            )
+        )
     for src in found.images:
         problem = image_problem(project.resolver, base, src)
         if problem:

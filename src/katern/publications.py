@@ -268,7 +268,7 @@ def resolve_records(
     themes: dict[str, str],
     problems: list[Problem],
     shadowed: list[Record] | None = None,
-    themes_unknown: bool = False,
+    broken_tables: set[str] | frozenset[str] = frozenset(),
 ) -> None:
     """Fill `pub.records` from its list or query, reporting unknown slugs and themes.
 
@@ -303,7 +303,17 @@ def resolve_records(
                     )
             seen.add(slug)
     elif pub.query is not None:
-        for t in pub.query.theme if not themes_unknown else ():
+        if "municipalities" in broken_tables and (pub.query.province or pub.query.region or pub.query.place):
+            problems.append(
+                Problem(
+                    pub.path,
+                    "cannot select records by province, region or place until content/municipalities.csv can "
+                    "be read. Fix that file first.",
+                    "query",
+                )
+            )
+            return
+        for t in pub.query.theme if "themes" not in broken_tables else ():
             if t not in themes:
                 problems.append(
                     Problem(
@@ -319,6 +329,8 @@ def resolve_records(
         for record in undecided[:MAX_NAMED]:
             fields = pub.query.criteria_fields(record)
             what = "it could not be read" if fields == ["*"] else f"its {', '.join(fields)} could not be read"
+            if any(record is twin for twin in shadowed):
+                what = f"{records[record.slug].path} has the same file name (slug). Rename one"
             problems.append(
                 Problem(
                     pub.path,

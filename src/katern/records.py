@@ -24,7 +24,7 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     front = text[4 : 4 + end.start()]
     body = text[4 + end.end() :]
     # The rest of the closing '---' line, then blank lines, come before the body's first line.
-    skipped = len(body) - len(body.lstrip("\n"))
+    skipped = len(body) - len(body.lstrip("\n")) if body.strip() else 1
     body_line = front.count("\n") + 2 + max(skipped - 1, 0) + 1
     return front, body.strip("\n"), body_line
 

@@ -245,6 +245,13 @@ def render_html(project: Project, pub: Publication, target: str = "print") -> st
 def _render(template: jinja2.Template, context: dict) -> str:
     try:
         return template.render(**context)
+    except jinja2.TemplateNotFound as exc:
+        name, line = _failing_template(exc, template)
+        raise BuildError(
+            f"layout '{exc.name}' not found (asked for by {name}, line {line}); searched: "
+            f"{', '.join(template.environment.globals['searched'])}",
+            field="layout",
+        ) from None
     except SecurityError as exc:
         name, line = _failing_template(exc, template)
         raise BuildError(
