@@ -298,3 +298,20 @@ def test_missing_image_in_a_layout_fails_the_pdf(scratch_project, tmp_path):
     assert not res.ok
     assert "cannot load the image" in res.error and "logo.png" in res.error
     assert not (tmp_path / "out" / "zuid-holland.pdf").exists()
+
+
+def test_list_says_which_records_it_cannot_judge(scratch_project):
+    path = write_record(scratch_project, "kapot", "title: [niet gesloten\n")
+    result = run(scratch_project, "list")
+    no_traceback(result)
+    assert result.exit_code == 0
+    assert f"1 record(s) with errors may match but are not listed: {path}" in result.output
+    assert "4 record(s)" in result.output
+
+
+def test_giant_word_in_a_publication_file_is_an_error(scratch_project):
+    path = scratch_project / "content" / "publications" / "van-nul-tot-later.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("subtitle: Gemeenten", "subtitle: " + "x" * 500), "utf-8")
+    result = run(scratch_project, "check")
+    assert result.exit_code == 1
+    assert f"{path}: field 'subtitle': error: has a word of" in result.output

@@ -208,10 +208,20 @@ def list_(
         sort=sort,
     )
     records = select(project.records.values(), query)
+    undecided = [r for r in [*project.records.values(), *project.shadowed] if query.decide(r) is None]
+    if undecided:
+        log.warning(
+            "%d record(s) with errors may match but are not listed: %s. Run 'katern check' and fix them.",
+            len(undecided),
+            ", ".join(str(r.path) for r in undecided[:5]) + (" and more" if len(undecided) > 5 else ""),
+        )
     if as_json:
         click.echo(json.dumps([r.summary() for r in records], ensure_ascii=False, indent=2))
         return
-    rows = [(r.date.isoformat(), r.kind, r.place or "", r.province or "", r.title, r.slug) for r in records]
+    rows = [
+        (r.date.isoformat() if r.date else "?", r.kind, r.place or "", r.province or "", r.title, r.slug)
+        for r in records
+    ]
     headers = ("date", "kind", "place", "province", "title", "slug")
     widths = [min(max([len(h), *(len(row[i]) for row in rows)]), 44) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))

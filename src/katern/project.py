@@ -372,6 +372,19 @@ def _check_publication_text(project: Project, pub: Publication) -> None:
     for name, text in texts:
         if text:
             _check_markdown(project, pub.path, pub.path.parent, name, text, None)
+    printed = [("title", pub.title), ("subtitle", pub.subtitle or ""), ("edition", pub.edition or "")]
+    if pub.foreword:
+        printed.append(("foreword.title", pub.foreword.title))
+    for name, text in printed + [(n, t or "") for n, t in texts]:
+        for word in long_words(text)[:1]:
+            project.problems.append(
+                Problem(
+                    pub.path,
+                    f"has a word of {len(word)} characters ('{abbreviate(word, 30)}'), too long to set "
+                    f"(katern allows {MAX_WORD}, web addresses {MAX_ADDRESS}). Is a space missing?",
+                    name,
+                )
+            )
 
 
 def _seed_problem(project: Project, seed: str) -> str | None:

@@ -62,6 +62,8 @@ class Query:
 
     def decide(self, record: Record) -> bool | None:
         """Say whether `record` meets every criterion; None when a field the query needs could not be read."""
+        if "*" in record.unreadable:
+            return None
         unknown = False
         for criterion, fields, test in self._criteria():
             if not criterion:
