@@ -330,3 +330,18 @@ def test_html_booklet_of_a_record_with_links_makes_no_request(scratch_project, t
     assert 'href="https://example.org/pagina"' in page
     assert external_loads(page) == []
     assert no_network == []
+
+
+def test_booklet_rendered_without_check_holds_nothing_dangerous(scratch_project):
+    """Even when `check` is bypassed (library use), the renderer cleans every record text."""
+    body = "Tekst.\n\n" + "\n\n".join(
+        v for k, v in sorted(DANGEROUS.items()) if k not in {"remote-image", "file-image"}
+    )
+    front = record_front("leiden-vliegende-brigade", contact="Bel <script>x</script>", tips=["<iframe src=x></iframe>"])
+    write_record(scratch_project, "leiden-vliegende-brigade", front, body)
+    project = load_project(scratch_project)
+    page = render_html(project, project.publications["zuid-holland"], "screen")
+    assert external_loads(page) == []
+    story = page[page.index('id="leiden-vliegende-brigade"') :]
+    for bad in ("<script", "<iframe", "<object", "javascript:", "onclick", "example.org/x.css"):
+        assert bad not in story, bad

@@ -14,7 +14,7 @@ from katern.paths import RefusedPath, Resolver, abbreviate, is_url
 from katern.publications import Publication, load_publications, resolve_records
 from katern.query import normalise_province
 from katern.records import error_fields, load_records
-from katern.schema import did_you_mean
+from katern.schema import did_you_mean, shorten
 from katern.tables import load_factors, load_municipalities, load_themes
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
             add(
                 Problem(
                     path,
-                    f"unknown municipality '{m}'.{did_you_mean(m, table)} "
+                    f"unknown municipality '{shorten(m)}'.{did_you_mean(m, table)} "
                     "Use the name as in content/municipalities.csv.",
                     "municipalities",
                 )
@@ -218,7 +218,7 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
             add(
                 Problem(
                     path,
-                    f"unknown province '{record.province}'.{did_you_mean(record.province, PROVINCES)}",
+                    f"unknown province '{shorten(record.province)}'.{did_you_mean(record.province, PROVINCES)}",
                     "province",
                 )
             )
@@ -241,7 +241,8 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
             add(
                 Problem(
                     path,
-                    f"unknown theme '{t}'.{did_you_mean(t, project.themes)} Themes are listed in content/themes.yaml.",
+                    f"unknown theme '{shorten(t)}'.{did_you_mean(t, project.themes)} "
+                    "Themes are listed in content/themes.yaml.",
                     "themes",
                 )
             )
@@ -252,7 +253,7 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
             add(
                 Problem(
                     path,
-                    f"unknown factor '{fid}'.{did_you_mean(fid, ids)} Factors are in content/factors.yaml.",
+                    f"unknown factor '{shorten(fid)}'.{did_you_mean(fid, ids)} Factors are in content/factors.yaml.",
                     "factors",
                 )
             )
@@ -437,7 +438,7 @@ def _check_factor_links(project: Project) -> None:
                 project.problems.append(
                     Problem(
                         path,
-                        f"factor '{factor.id}' names unknown municipality '{m}'."
+                        f"factor '{factor.id}' names unknown municipality '{shorten(m)}'."
                         f"{did_you_mean(m, project.municipalities)}",
                         "municipalities",
                     )

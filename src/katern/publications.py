@@ -11,7 +11,7 @@ from katern.errors import Problem
 from katern.models import KINDS, PROVINCES, REGIONS, Foreword, Record, Signature
 from katern.paths import RefusedPath, Resolver
 from katern.query import SORT_KEYS, Query, normalise_province, select
-from katern.schema import FieldReader, did_you_mean, load_yaml
+from katern.schema import FieldReader, did_you_mean, load_yaml, shorten
 
 LAYOUTS = ("brochure", "handout", "newsletter")
 PAGE_SIZES = ("A4", "A5")
@@ -156,7 +156,7 @@ def _outputs(r: FieldReader) -> list[str]:
         else:
             r.problem(
                 "outputs",
-                f"'{out}' is not an output; use any of: {', '.join(OUTPUTS)}.{did_you_mean(out, OUTPUTS)}",
+                f"'{shorten(out)}' is not an output; use any of: {', '.join(OUTPUTS)}.{did_you_mean(out, OUTPUTS)}",
             )
     return valid
 
@@ -191,7 +191,7 @@ def _query(r: FieldReader | None, sort: str) -> Query | None:
         if key not in QUERY_KEYS:
             r.problem(
                 str(key),
-                f"'{key}' is not a query criterion, so this query would select the wrong records. "
+                f"'{shorten(key)}' is not a query criterion, so this query would select the wrong records. "
                 f"Use any of: {', '.join(QUERY_KEYS)}.{did_you_mean(str(key), QUERY_KEYS)}",
             )
     for key in QUERY_KEYS:
@@ -210,20 +210,20 @@ def _query(r: FieldReader | None, sort: str) -> Query | None:
     provinces = [normalise_province(p) for p in r.text_list("province")]
     for p in provinces:
         if p not in PROVINCES:
-            r.problem("province", f"'{p}' is not a province.{did_you_mean(p, PROVINCES)}")
+            r.problem("province", f"'{shorten(p)}' is not a province.{did_you_mean(p, PROVINCES)}")
     regions = r.text_list("region")
     for reg in regions:
         if reg not in REGIONS:
             r.problem(
                 "region",
-                f"'{reg}' is not a region; use one of: {', '.join(REGIONS)}.{did_you_mean(reg, REGIONS)}",
+                f"'{shorten(reg)}' is not a region; use one of: {', '.join(REGIONS)}.{did_you_mean(reg, REGIONS)}",
             )
     kinds = r.text_list("kind")
     for k in kinds:
         if k not in KINDS:
             r.problem(
                 "kind",
-                f"'{k}' is not a kind; use one of: {', '.join(KINDS)}.{did_you_mean(k, KINDS)}",
+                f"'{shorten(k)}' is not a kind; use one of: {', '.join(KINDS)}.{did_you_mean(k, KINDS)}",
             )
     date_from, date_to = r.date("date_from"), r.date("date_to")
     if date_from and date_to and date_from > date_to:
@@ -281,12 +281,12 @@ def resolve_records(
         for slug in pub.record_slugs:
             twins = [r.path for r in shadowed if r.slug == slug]
             if slug in seen:
-                problems.append(Problem(pub.path, f"'{slug}' is listed twice. Remove one.", "records"))
+                problems.append(Problem(pub.path, f"'{shorten(slug)}' is listed twice. Remove one.", "records"))
             elif slug not in records:
                 problems.append(
                     Problem(
                         pub.path,
-                        f"no record '{slug}' in content/records.{did_you_mean(slug, records)}",
+                        f"no record '{shorten(slug)}' in content/records.{did_you_mean(slug, records)}",
                         "records",
                     )
                 )
@@ -318,7 +318,7 @@ def resolve_records(
                 problems.append(
                     Problem(
                         pub.path,
-                        f"unknown theme '{t}'.{did_you_mean(t, themes)}",
+                        f"unknown theme '{shorten(t)}'.{did_you_mean(t, themes)}",
                         "query.theme",
                     )
                 )
@@ -361,7 +361,7 @@ def resolve_records(
         problems.append(
             Problem(
                 pub.path,
-                f"the factors spread goes after '{pub.factors_after}', which is not in this publication."
+                f"the factors spread goes after '{shorten(pub.factors_after)}', which is not in this publication."
                 f"{did_you_mean(pub.factors_after, slugs)}",
                 "factors.after",
             )

@@ -8,7 +8,7 @@ from pathlib import Path
 from katern.errors import Problem
 from katern.models import KINDS, Box, Image, Link, Reaction, Record, Source
 from katern.paths import RefusedPath, Resolver
-from katern.schema import FieldReader, load_yaml
+from katern.schema import FieldReader, load_yaml, shorten
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -137,7 +137,7 @@ def _link(r: FieldReader) -> Link:
     if link.url and not re.match(r"^(https?://|mailto:)", link.url):
         r.problem(
             "url",
-            f"'{link.url}' is not a web address. Start it with https:// (or mailto: for e-mail).",
+            f"'{shorten(link.url)}' is not a web address. Start it with https:// (or mailto: for e-mail).",
         )
     r.warn_unknown()
     return link

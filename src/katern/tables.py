@@ -9,7 +9,7 @@ from pathlib import Path
 from katern.errors import Problem
 from katern.models import PROVINCES, Factor
 from katern.paths import RefusedPath, Resolver
-from katern.schema import FieldReader, load_yaml
+from katern.schema import FieldReader, load_yaml, shorten
 
 
 def read_text(path: Path, problems: list[Problem], resolver: Resolver | None = None) -> str | None:
@@ -51,13 +51,13 @@ def load_municipalities(path: Path, problems: list[Problem], resolver: Resolver 
             problems.append(
                 Problem(
                     path,
-                    f"'{province}' is not a province; use one of: {', '.join(PROVINCES)}.",
+                    f"'{shorten(province)}' is not a province; use one of: {', '.join(PROVINCES)}.",
                     "province",
                     line,
                 )
             )
         elif name in table:
-            problems.append(Problem(path, f"'{name}' is listed twice. Remove one row.", "name", line))
+            problems.append(Problem(path, f"'{shorten(name)}' is listed twice. Remove one row.", "name", line))
         else:
             table[name] = province
     return table
@@ -139,7 +139,7 @@ def load_factors(path: Path, problems: list[Problem], resolver: Resolver | None 
             municipalities = ()
         r.warn_unknown()
         if fid and fid in seen:
-            r.problem("id", f"'{fid}' is used by two factors. Give each factor its own id.")
+            r.problem("id", f"'{shorten(fid)}' is used by two factors. Give each factor its own id.")
         elif fid and text_:
             seen.add(fid)
             factors.append(Factor(fid, text_, municipalities))
