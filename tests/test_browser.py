@@ -154,3 +154,25 @@ def test_booklet_in_the_browser(browser, booklets, name, width, tmp_path_factory
                 shutil.copy(story_shot, SHOTS / story_shot.name)
     finally:
         context.close()
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("name", PUBLICATIONS)
+def test_booklet_passes_axe_core(browser, booklets, name, width):
+    """axe-core (WCAG 2.1 A/AA and best practice) finds no violation in the HTML booklet."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python missing")
+    context = browser.new_context(**WIDTHS[width])
+    try:
+        page = context.new_page()
+        page.goto(booklets[name].as_uri(), wait_until="load")
+        results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        violations = [
+            (v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]]) for v in results.response["violations"]
+        ]
+        assert not violations, f"{name} ({width}): axe-core finds {violations}"
+        assert results.response["passes"], "axe-core ran no rule"
+    finally:
+        context.close()
