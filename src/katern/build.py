@@ -294,10 +294,17 @@ def build(
     if not project.publications and not broken:
         raise BuildError("no publications found in content/publications.", path=project.content_dir / "publications")
     everything = not names
-    names = list(names or sorted(project.publications))
+    requested = set(names or ())
+    wanted: list[str] = []
+    empty = []
+    for name in names or sorted([*project.publications, *project.families]):
+        wanted += project.families.get(name, [name])
+        if name in project.families and not project.families[name]:
+            empty.append(name)
+    names = list(dict.fromkeys(wanted))
     unknown = [n for n in names if n not in project.publications and n not in {b.name for b in broken}]
     if unknown:
-        choices = sorted([*project.publications, *(b.name for b in broken)])
+        choices = sorted([*project.publications, *project.families, *(b.name for b in broken)])
         raise BuildError(
             "; ".join(f"no publication '{n}'.{did_you_mean(n, choices)}" for n in unknown)
             + f" Available: {', '.join(choices)}."
@@ -305,7 +312,12 @@ def build(
     out_dir = Path(out_dir) if out_dir else project.root / "build"
     for stale in remove_stale_temps(out_dir):
         log.info("removed %s, left by a build that was stopped", stale)
-    results = [b for b in broken if everything or b.name in names]
+    results = [b for b in broken if everything or b.name in names or b.name in requested]
+    results += [
+        BuildResult(name, error="makes no editions: none of the records it selects has a value for 'each'.")
+        for name in empty
+        if name not in {b.name for b in broken}
+    ]
     for name in names:
         if name not in project.publications:
             continue

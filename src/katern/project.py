@@ -11,7 +11,7 @@ from katern.errors import ConfigError, Problem, ValidationFailed
 from katern.markup import MAX_ADDRESS, MAX_WORD, MarkupError, inspect_markdown, long_words
 from katern.models import PROVINCES, Factor, Record
 from katern.paths import RefusedPath, Resolver, abbreviate, is_url
-from katern.publications import Publication, load_publications, resolve_records
+from katern.publications import Publication, expand_each, load_publications, resolve_records
 from katern.query import normalise_province
 from katern.records import error_fields, load_records
 from katern.schema import did_you_mean, shorten
@@ -31,6 +31,8 @@ class Project:
     problems: list[Problem] = field(default_factory=list)
     # Records that no slug leads to (a second file with the same slug): queries must still see them.
     shadowed: list[Record] = field(default_factory=list)
+    # Publications with `each:`: file name -> the names of its editions (in project.publications).
+    families: dict[str, list[str]] = field(default_factory=dict)
     resolver: Resolver = field(init=False)
 
     def __post_init__(self) -> None:
@@ -153,7 +155,21 @@ def load_project(root: Path | str = ".") -> Project:
     for pub in load_publications(project.content_dir / "publications", problems, resolver):
         resolve_records(pub, project.records, project.themes, problems, project.shadowed, broken)
         _check_publication_text(project, pub)
-        project.publications[pub.name] = pub
+        editions = expand_each(pub, project.themes, problems)
+        if pub.each:
+            project.families[pub.name] = [e.name for e in editions]
+        for edition in editions:
+            if edition.name in project.publications:
+                problems.append(
+                    Problem(
+                        pub.path,
+                        f"the edition '{edition.name}' has the same name as {project.publications[edition.name].path}. "
+                        "Rename one of the files.",
+                        "each",
+                    )
+                )
+                continue
+            project.publications[edition.name] = edition
     log.debug(
         "loaded %d records, %d publications",
         len(project.records),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from katern.errors import Problem
@@ -18,6 +19,7 @@ PAGE_SIZES = ("A4", "A5")
 OUTPUTS = ("pdf", "html", "booklet", "press")
 LANGUAGES = ("nl", "en")
 DATE_STYLES = ("day", "month")
+EACH_KEYS = ("province", "region", "municipality", "theme")  # `each:` builds one edition per value
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAMED = 5  # records named one by one in a publication's error; the rest are counted
 
@@ -47,6 +49,9 @@ class Publication:
     story_max_pages: int | None = None
     keywords: list[str] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+    each: str | None = None  # province, region, municipality or theme: one edition per value
+    family: str | None = None  # for an edition made by `each`: the name of the publication file
+    each_value: str | None = None  # for such an edition: its province, region, municipality or theme
 
     @property
     def has_factors(self) -> bool:
@@ -98,6 +103,7 @@ def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publica
         story_max_pages=r.integer("story_max_pages"),
         keywords=r.text_list("keywords"),
     )
+    pub.each = r.choice("each", EACH_KEYS)
     pub.foreword = _foreword(r.mapping("foreword"))
     pub.outputs = _outputs(r)
     _factors(r, pub)
@@ -127,6 +133,13 @@ def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publica
             "records",
             "is missing. Give 'records' (an ordered list of slugs) or a 'query'.",
         )
+    if pub.each and pub.factors_after:
+        r.problem(
+            "factors.after",
+            "with 'each', not every edition holds that record. Use 'position: start' or 'position: end'.",
+        )
+    if pub.each and pub.layout == "handout":
+        r.problem("each", "a handout is one sheet; 'each' makes editions of a brochure or newsletter.")
     r.warn_unknown()
     return pub if title and date and layout else None
 
@@ -366,3 +379,65 @@ def resolve_records(
                 "factors.after",
             )
         )
+
+
+def value_slug(value: str) -> str:
+    """Return the part of an edition's name made from its value: 'Fryslân' -> 'fryslan'."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+
+
+def _values(record: Record, key: str) -> list[str]:
+    """Return the values of `record` an `each:` key groups by."""
+    if key == "province":
+        return [record.province] if record.province else []
+    if key == "region":
+        return [record.region] if record.region else []
+    if key == "municipality":
+        return list(record.municipalities)
+    return list(record.themes)
+
+
+def expand_each(pub: Publication, themes: dict[str, str], problems: list[Problem]) -> list[Publication]:
+    """Return the editions of a publication with `each:`, one per value that has records (or the publication)."""
+    if not pub.each:
+        return [pub]
+    groups: dict[str, list[Record]] = {}
+    for record in pub.records:
+        for value in _values(record, pub.each):
+            groups.setdefault(value, []).append(record)
+    without = [r.slug for r in pub.records if not _values(r, pub.each)]
+    if without:
+        problems.append(
+            Problem(
+                pub.path,
+                f"{len(without)} selected record(s) have no {pub.each}, so no edition holds them: "
+                f"{', '.join(without[:5])}. Give them one, or narrow the query.",
+                "each",
+                severity="warning",
+            )
+        )
+    editions = []
+    names: dict[str, str] = {}
+    for value in sorted(groups, key=lambda v: (themes.get(v, v).casefold(), v)):
+        shown = themes.get(value, value) if pub.each == "theme" else value
+        name = f"{pub.name}-{value_slug(value)}"
+        if name in names:
+            problems.append(
+                Problem(pub.path, f"'{names[name]}' and '{value}' give the same edition name '{name}'.", "each")
+            )
+            continue
+        names[name] = value
+        editions.append(
+            replace(
+                pub,
+                name=name,
+                edition=f"{pub.edition}, {shown}" if pub.edition else shown,
+                records=list(groups[value]),
+                keywords=[*pub.keywords, shown],
+                each=None,
+                family=pub.name,
+                each_value=value,
+            )
+        )
+    return editions
