@@ -113,13 +113,18 @@ def test_queries_that_would_match_wrongly_are_errors(scratch_project, query, exp
     assert result.exit_code == 1 and expected in result.output, result.output
 
 
-def test_handout_with_records_is_an_error(scratch_project):
-    path = write_pub(
-        scratch_project, "blad", "title: B\ndate: 2018-01-01\nlayout: handout\nrecords: [oss-maatwerkfabriek]\n"
-    )
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ("records: [oss-maatwerkfabriek, zwolle-think-op-school]\n", "records"),
+        ("query:\n  province: Zuid-Holland\n", "query"),
+    ],
+)
+def test_handout_takes_no_records_or_one(scratch_project, given, field):
+    path = write_pub(scratch_project, "blad", f"title: B\ndate: 2018-01-01\nlayout: handout\n{given}")
     result = run(scratch_project, "check")
     assert result.exit_code == 1
-    assert f"{path}:4: field 'records': error: a handout prints the werkende factoren sheet" in result.output
+    assert f"{path}:4: field '{field}': error: layout 'handout' takes no records or one record." in result.output
 
 
 def test_format_the_publication_does_not_have_is_an_error(scratch_project, tmp_path):

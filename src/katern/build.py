@@ -21,12 +21,12 @@ from katern.pdf import RenderedPdf, build_date, render_pdf
 from katern.project import Project
 from katern.publications import OUTPUTS, Publication
 from katern.render import render_html
-from katern.resources import available_themes
 from katern.schema import did_you_mean
 
 log = logging.getLogger(__name__)
 
 MAX_SHOWN = 10  # problems quoted in one publication's error; `katern check` lists them all
+LEADING = 12.75 / 9.5  # line height over body size, as in the house style (9.5 pt on 12.75 pt)
 
 FORMATS = ("pdf", "html")  # the formats `--format` chooses between
 EXTRAS = ("booklet", "press")  # made from the PDF layout, on request or when the publication lists them
@@ -96,16 +96,6 @@ def publication_problems(project: Project, pub: Publication, strict: bool = Fals
     """Return the errors (and under `strict` the warnings) that concern this publication or its records."""
     paths = {pub.path, *(r.path for r in pub.records)}
     problems = [p for p in (project.problems if strict else project.errors) if p.path in paths]
-    if pub.theme not in available_themes(project.root):
-        themes = ", ".join(available_themes(project.root))
-        problems.append(
-            Problem(
-                pub.path,
-                f"unknown theme '{pub.theme}'.{did_you_mean(pub.theme, available_themes(project.root))} "
-                f"Available: {themes}.",
-                "theme",
-            )
-        )
     return problems
 
 
@@ -134,7 +124,7 @@ def plan_outputs(pub: Publication, formats: tuple[str, ...] | None, extras: tupl
 def fit_warnings(pub: Publication, pdf: RenderedPdf) -> list[str]:
     """Say which items run past the page budget the publication gives them."""
     warnings = []
-    budget = pub.max_pages if pub.max_pages is not None else (1 if pub.layout == "handout" else None)
+    budget = pub.max_pages if pub.max_pages is not None else pub.layout_spec.max_pages
     if budget is not None and pdf.pages > budget:
         what = "the handout" if pub.layout == "handout" else "the publication"
         warnings.append(
@@ -169,9 +159,12 @@ def produce(
         return out_dir / OUTPUT_FILES[kind].format(name=pub.name)
 
     if {"pdf", "booklet", "press"} & set(wanted):
-        html = render_html(project, pub, "print")
         stamp = build_date(pub.date)
-        pdf = _render_checked(project, pub, html, stamp, None, result)
+        if is_story_sheet(pub):
+            html, pdf = _fit_sheet(project, pub, stamp, result)
+        else:
+            html = render_html(project, pub, "print")
+            pdf = _render_checked(project, pub, html, stamp, None, result)
         result.warnings += fit_warnings(pub, pdf)
         if strict and result.warnings:
             raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
@@ -184,7 +177,7 @@ def produce(
         if "pdf" in wanted:
             artifacts.append(Artifact("pdf", target("pdf"), pdf.data, pdf.pages))
         if "booklet" in wanted:
-            data, info = impose_booklet_data(pdf.data, target("pdf"), back_cover=pub.layout == "brochure")
+            data, info = impose_booklet_data(pdf.data, target("pdf"), back_cover=pub.layout_spec.back_cover)
             artifacts.append(Artifact("booklet", target("booklet"), data, info.sides))
             note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
             if info.blanks:
@@ -207,6 +200,54 @@ def produce(
             )
         artifacts.append(Artifact("html", target("html"), page.encode("utf-8")))
     return artifacts
+
+
+def is_story_sheet(pub: Publication) -> bool:
+    """Say whether `pub` is one story on one sheet (a layout that takes one record, given one)."""
+    forms = pub.layout_spec.records
+    return "one" in forms and "many" not in forms and len(pub.records) == 1
+
+
+def _fit_sheet(project: Project, pub: Publication, stamp, result: BuildResult) -> tuple[str, RenderedPdf]:
+    """Lay a story sheet out at the largest body size of the theme's range that fits its page budget.
+
+    Raises BuildError saying by how many lines the story overflows at the smallest size.
+    """
+    theme = project.styles[pub.theme]
+    budget = pub.max_pages or pub.layout_spec.max_pages or 1
+    sizes = sorted(theme.fit_sizes, reverse=True)
+    tried: dict[float, tuple[str, RenderedPdf]] = {}
+
+    def attempt(size: float) -> tuple[str, RenderedPdf]:
+        if size not in tried:
+            css = f":root {{ --body-size: {size}pt; --body-leading: {round(size * LEADING, 2)}pt; }}"
+            html = render_html(project, pub, "print", fit_css=css)
+            tried[size] = (html, _render_checked(project, pub, html, stamp, None, BuildResult(pub.name)))
+        return tried[size]
+
+    def fits(size: float) -> bool:
+        return attempt(size)[1].pages <= budget
+
+    if fits(sizes[0]):
+        chosen = sizes[0]
+    elif not fits(sizes[-1]):
+        pdf = attempt(sizes[-1])[1]
+        over = sum(pdf.lines[budget:])
+        raise BuildError(
+            f"the story '{pub.records[0].slug}' does not fit on {budget} page(s), even at {sizes[-1]} pt: "
+            f"{over} line(s) run over. Shorten it by about {over} lines, or raise max_pages.",
+            path=pub.records[0].path,
+        )
+    else:
+        low, high = 0, len(sizes) - 1  # sizes[low] does not fit, sizes[high] does
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if fits(sizes[middle]) else (middle, high)
+        chosen = sizes[high]
+    html, pdf = attempt(chosen)
+    result.warnings += [f"{pub.name}: WeasyPrint: {w}" for w in pdf.warnings]
+    result.notes.append(f"{pub.name}: the story fits on one page with body text at {chosen} pt.")
+    return html, pdf
 
 
 def _render_checked(

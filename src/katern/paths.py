@@ -112,3 +112,18 @@ def _through_link(path: Path) -> bool:
 def abbreviate(text: str, limit: int = 80) -> str:
     """Shorten a reference for a message."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def not_an_image(path: Path) -> str | None:
+    """Say why the file at `path` is not an image WeasyPrint and browsers can show, or None."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_bytes()[:4096].decode("utf-8", "replace")
+        return None if "<svg" in head else f"'{path.name}' is not an SVG image. Export it again as SVG, PNG or JPEG."
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        return f"'{path.name}' is not an image that can be printed ({exc}). Use a PNG, JPEG or SVG file."
+    return None

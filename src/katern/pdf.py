@@ -52,6 +52,7 @@ class RenderedPdf:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # resources that failed to load
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> 1-based page number
+    lines: list[int] = field(default_factory=list)  # lines of text laid out on each page
 
 
 # Resource failures WeasyPrint logs (ERROR for images, stylesheets, attachments; DEBUG for font files):
@@ -205,4 +206,22 @@ def render_pdf(
         warnings=list(collected.warnings),
         errors=list(collected.errors),
         anchors=anchors,
+        lines=[_line_count(page) for page in document.pages],
     )
+
+
+def _line_count(page) -> int:
+    """Count the lines of text WeasyPrint laid out on a page (its line boxes)."""
+    from weasyprint.formatting_structure.boxes import LineBox
+
+    count = 0
+    stack = [getattr(page, "_page_box", None)]
+    while stack:
+        box = stack.pop()
+        if box is None:
+            continue
+        if isinstance(box, LineBox):
+            count += 1
+            continue
+        stack.extend(getattr(box, "children", None) or ())
+    return count

@@ -10,12 +10,14 @@ from pathlib import Path
 from katern.errors import ConfigError, Problem, ValidationFailed
 from katern.markup import MAX_ADDRESS, MAX_WORD, MarkupError, inspect_markdown, long_words
 from katern.models import PROVINCES, Factor, Record
-from katern.paths import RefusedPath, Resolver, abbreviate, is_url
+from katern.paths import RefusedPath, Resolver, abbreviate, is_url, not_an_image
 from katern.publications import Publication, expand_each, load_publications, resolve_records
 from katern.query import normalise_province
 from katern.records import error_fields, load_records
+from katern.registry import Layouts, load_layouts
 from katern.schema import did_you_mean, shorten
 from katern.tables import load_factors, load_municipalities, load_themes
+from katern.themes import THEME_FILE, Theme, color_warnings, load_theme, theme_names
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class Project:
     # Publications with `each:`: file name -> the names of its editions (in project.publications).
     families: dict[str, list[str]] = field(default_factory=dict)
     resolver: Resolver = field(init=False)
+    layouts: Layouts = field(default_factory=Layouts)
+    styles: dict[str, Theme] = field(default_factory=dict)  # theme name -> the theme, resolved
 
     def __post_init__(self) -> None:
         self.resolver = project_resolver(self.root)
@@ -152,7 +156,8 @@ def load_project(root: Path | str = ".") -> Project:
     if "municipalities" not in broken and "factors" not in broken:
         _check_factor_links(project)
     _report_skipped(project, broken, skipped)
-    for pub in load_publications(project.content_dir / "publications", problems, resolver):
+    project.layouts = load_layouts(project.root, problems)
+    for pub in load_publications(project.content_dir / "publications", problems, resolver, project.layouts):
         resolve_records(pub, project.records, project.themes, problems, project.shadowed, broken)
         _check_publication_text(project, pub)
         editions = expand_each(pub, project.themes, problems)
@@ -170,12 +175,37 @@ def load_project(root: Path | str = ".") -> Project:
                 )
                 continue
             project.publications[edition.name] = edition
+    _load_themes(project)
     log.debug(
         "loaded %d records, %d publications",
         len(project.records),
         len(project.publications),
     )
     return project
+
+
+def _load_themes(project: Project) -> None:
+    """Resolve the theme of every publication once; an unknown theme is an error of the publication."""
+    for name in sorted({pub.theme for pub in project.publications.values()}):
+        before = len(project.problems)
+        theme = load_theme(project.root, project.resolver, name, project.problems)
+        if theme is None:
+            names = theme_names(project.root)
+            for pub in project.publications.values():
+                if pub.theme == name:
+                    project.problems.append(
+                        Problem(
+                            pub.path,
+                            f"unknown theme '{shorten(name)}'.{did_you_mean(name, names)} "
+                            f"Available: {', '.join(names)}.",
+                            "theme",
+                        )
+                    )
+            continue
+        spec = project.styles_dir / name / THEME_FILE
+        if spec.is_file() and len(project.problems) == before:
+            project.problems += color_warnings(theme, spec)
+        project.styles[name] = theme
 
 
 # Which table each record field is checked against, and the file it comes from.
@@ -315,6 +345,23 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
                 severity="warning",
             )
         )
+    # A published record about a place needs its municipalities, or no province or region query finds it;
+    # not when its province is set on purpose (a province-wide item), nor when it has no place (a national one).
+    elif (
+        record.place
+        and not record.municipalities
+        and not record.province
+        and not record.unreadable & {"municipalities", "province", "place"}
+    ):
+        add(
+            Problem(
+                path,
+                "has no municipalities, so province and region queries cannot find it. "
+                "Add the municipalities it concerns (see content/municipalities.csv).",
+                "municipalities",
+                severity="warning",
+            )
+        )
 
 
 def _markdown_fields(record: Record) -> list[tuple[str, str, int | None]]:
@@ -428,21 +475,6 @@ def image_problem(resolver: Resolver, base: Path, src: str) -> str | None:
     except RefusedPath as exc:
         return exc.message
     return not_an_image(path)
-
-
-def not_an_image(path: Path) -> str | None:
-    """Say why the file at `path` is not an image WeasyPrint and browsers can show, or None."""
-    if path.suffix.lower() == ".svg":
-        head = path.read_bytes()[:4096].decode("utf-8", "replace")
-        return None if "<svg" in head else f"'{path.name}' is not an SVG image. Export it again as SVG, PNG or JPEG."
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        return f"'{path.name}' is not an image that can be printed ({exc}). Use a PNG, JPEG or SVG file."
-    return None
 
 
 def _check_factor_links(project: Project) -> None:

@@ -12,9 +12,9 @@ from katern.errors import Problem
 from katern.models import KINDS, PROVINCES, REGIONS, Foreword, Record, Signature
 from katern.paths import RefusedPath, Resolver
 from katern.query import SORT_KEYS, Query, normalise_province, select
+from katern.registry import Layout, Layouts, builtin_layouts
 from katern.schema import FieldReader, did_you_mean, load_yaml, shorten
 
-LAYOUTS = ("brochure", "handout", "newsletter")
 PAGE_SIZES = ("A4", "A5")
 OUTPUTS = ("pdf", "html", "booklet", "press")
 LANGUAGES = ("nl", "en")
@@ -52,13 +52,21 @@ class Publication:
     each: str | None = None  # province, region, municipality or theme: one edition per value
     family: str | None = None  # for an edition made by `each`: the name of the publication file
     each_value: str | None = None  # for such an edition: its province, region, municipality or theme
+    layout_spec: Layout = field(default_factory=lambda: builtin_layouts().layouts["brochure"])
 
     @property
     def has_factors(self) -> bool:
-        return bool(self.factors_after or self.factors_position) or self.layout == "handout"
+        return bool(self.factors_after or self.factors_position) or self.is_factor_sheet
+
+    @property
+    def is_factor_sheet(self) -> bool:
+        """Say whether this is the werkende factoren sheet: a layout that takes no records, given none."""
+        return "none" in self.layout_spec.records and not self.record_slugs and self.query is None
 
 
-def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publication | None:
+def parse_publication(
+    path: Path, text: str, problems: list[Problem], layouts: Layouts | None = None
+) -> Publication | None:
     """Parse one publication file; add every problem to `problems`."""
     name = path.stem
     if not NAME_RE.match(name):
@@ -84,7 +92,8 @@ def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publica
     r = FieldReader(data, path, lines, problems)
     title = r.text("title", True)
     date = r.date("date", True)
-    layout = r.choice("layout", LAYOUTS, required=True)
+    layouts = layouts or builtin_layouts()
+    layout = r.choice("layout", list(layouts.layouts), required=True)
     pub = Publication(
         name=name,
         path=path,
@@ -122,26 +131,41 @@ def parse_publication(path: Path, text: str, problems: list[Problem]) -> Publica
             r.mapping("query", True),
             r.choice("sort", SORT_KEYS, default="date") or "date",
         )
-    if pub.layout == "handout" and (has_records or has_query):
-        r.problem(
-            "records" if has_records else "query",
-            "a handout prints the werkende factoren sheet and takes no records. Remove "
-            f"'{'records' if has_records else 'query'}', or choose layout: brochure or newsletter.",
-        )
-    elif pub.layout != "handout" and not has_records and not has_query:
-        r.problem(
-            "records",
-            "is missing. Give 'records' (an ordered list of slugs) or a 'query'.",
-        )
+    pub.layout_spec = layouts.layouts[pub.layout] if layout else pub.layout_spec
+    _check_record_forms(r, pub, pub.layout_spec.records, has_records, has_query)
     if pub.each and pub.factors_after:
         r.problem(
             "factors.after",
             "with 'each', not every edition holds that record. Use 'position: start' or 'position: end'.",
         )
-    if pub.each and pub.layout == "handout":
-        r.problem("each", "a handout is one sheet; 'each' makes editions of a brochure or newsletter.")
+    if pub.each and "many" not in pub.layout_spec.records:
+        r.problem("each", f"layout '{pub.layout}' is one sheet; 'each' makes editions of a brochure or newsletter.")
     r.warn_unknown()
     return pub if title and date and layout else None
+
+
+FORM_WORDS = {"none": "no records", "one": "one record", "many": "a list of records or a query"}
+
+
+def _check_record_forms(
+    r: FieldReader, pub: Publication, forms: tuple[str, ...], has_records: bool, has_query: bool
+) -> None:
+    """Check that the publication gives its layout the records it takes (none, one, or many)."""
+    count = len(pub.record_slugs or []) if has_records else 0
+    given = "query" if has_query else "many" if count > 1 else "one" if has_records else "none"
+    allowed = set(forms) | ({"one"} if "many" in forms else set())
+    if given == "query":
+        given_ok = "many" in forms
+    else:
+        given_ok = given in allowed
+    if given_ok:
+        return
+    if given == "none":
+        r.problem("records", "is missing. Give 'records' (an ordered list of slugs) or a 'query'.")
+        return
+    field_name = "query" if has_query else "records"
+    takes = " or ".join(FORM_WORDS[f] for f in forms)
+    r.problem(field_name, f"layout '{pub.layout}' takes {takes}. Change '{field_name}', or choose another layout.")
 
 
 def _foreword(r: FieldReader | None) -> Foreword | None:
@@ -253,7 +277,9 @@ def _query(r: FieldReader | None, sort: str) -> Query | None:
     )
 
 
-def load_publications(folder: Path, problems: list[Problem], resolver: Resolver | None = None) -> list[Publication]:
+def load_publications(
+    folder: Path, problems: list[Problem], resolver: Resolver | None = None, layouts: Layouts | None = None
+) -> list[Publication]:
     """Parse every `*.yaml` publication file in `folder`, sorted by name."""
     pubs = []
     if not folder.is_dir():
@@ -269,7 +295,7 @@ def load_publications(folder: Path, problems: list[Problem], resolver: Resolver 
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(path, f"cannot be read as UTF-8 text: {exc}."))
             continue
-        pub = parse_publication(path, text, problems)
+        pub = parse_publication(path, text, problems, layouts)
         if pub is not None:
             pubs.append(pub)
     return pubs

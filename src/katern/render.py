@@ -21,14 +21,9 @@ from katern.models import Image, Record
 from katern.paths import RefusedPath, Resolver, abbreviate
 from katern.project import Project
 from katern.publications import Publication
-from katern.resources import find_style, font_face_css, search_path
-
-LAYOUT_STYLES = {
-    "brochure": ["theme.css", "print.css", "brochure.css"],
-    "handout": ["theme.css", "print.css", "handout.css"],
-    "newsletter": ["theme.css", "print.css", "newsletter.css"],
-    "booklet": ["theme.css", "booklet.css"],
-}
+from katern.registry import Layout
+from katern.resources import font_face_css, search_path
+from katern.themes import Theme, logo_url, theme_css
 
 
 def markdown_to_html(text: str | None, shift: int = 0) -> Markup:
@@ -101,21 +96,30 @@ def get_template(env: jinja2.Environment, name: str) -> jinja2.Template:
 CSS_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""")
 
 
-def load_css(project: Project, theme: str, layout: str, embed: bool) -> str:
-    """Concatenate the theme's style files for this layout, the project's own first if present.
+def load_css(project: Project, theme: Theme, layout: Layout, embed: bool) -> str:
+    """Concatenate the theme's style files for this layout, each layered over its parent theme's.
 
     Each `url()` is resolved from the style file that holds it, through the resolver: a file URL
     for print, embedded data for the HTML booklet. Network addresses and `@import` are refused.
+    The colours, fonts and families of the theme's theme.yaml come last.
     """
     parts = []
-    for filename in LAYOUT_STYLES[layout]:
-        path = find_style(project.root, theme, filename)
-        try:
-            real = project.resolver.confine(path)
-        except RefusedPath as exc:
-            raise BuildError(f"style '{theme}/{filename}' {exc.message}", path=path, field="theme") from None
-        css = real.read_text(encoding="utf-8")
-        parts.append(f"/* {theme}/{filename} */\n" + _resolve_css_urls(project, css, path, embed))
+    for filename in layout.styles:
+        paths = theme.style_files(filename)
+        if not paths:
+            searched = ", ".join(str(folder / filename) for folder in theme.folders)
+            raise BuildError(f"style '{theme.name}/{filename}' not found; searched: {searched}", field="theme")
+        for path in paths:
+            try:
+                real = project.resolver.confine(path)
+            except RefusedPath as exc:
+                raise BuildError(f"style '{theme.name}/{filename}' {exc.message}", path=path, field="theme") from None
+            css = real.read_text(encoding="utf-8")
+            parts.append(f"/* {path.parent.name}/{filename} */\n" + _resolve_css_urls(project, css, path, embed))
+        if filename == layout.styles[0]:
+            extra = theme_css(theme, embed)
+            if extra:
+                parts.append(f"/* {theme.name}/theme.yaml */\n{extra}")
     return "\n".join(parts)
 
 
@@ -176,7 +180,7 @@ class StoryView:
         return getattr(self.record, name)
 
 
-def _story_view(project: Project, record: Record, shift: int, embed: bool) -> StoryView:
+def _story_view(project: Project, record: Record, shift: int, embed: bool, max_quotes: int | None = None) -> StoryView:
     """Split the body at its subheadings and hand out the pull quotes between the parts."""
     try:
         html = str(markdown_to_html(record.body, shift))
@@ -186,7 +190,7 @@ def _story_view(project: Project, record: Record, shift: int, embed: bool) -> St
     images = [replace(i, src=image_url(project, record, i.src, embed)) for i in record.images]
     sections = re.split(r"(?=<h[2-6][ >])", html)
     sections = [s for s in sections if s.strip()]
-    quotes = list(record.quotes)
+    quotes = list(record.quotes)[:max_quotes]
     parts: list[Markup] = []
     if quotes and len(sections) > 1:
         slots = {round((i + 1) * len(sections) / (len(quotes) + 1)) for i in range(len(quotes))}
@@ -201,18 +205,18 @@ def _story_view(project: Project, record: Record, shift: int, embed: bool) -> St
     return StoryView(record, parts, quotes, images)
 
 
-def build_context(project: Project, pub: Publication, target: str) -> dict:
+def build_context(project: Project, pub: Publication, target: str, theme: Theme) -> dict:
     """Gather everything the layouts need for one publication."""
     labels = LABELS[pub.language]
-    level = 2 if pub.layout == "newsletter" else 1
-    stories = [_story_view(project, r, level - 1, embed=target != "print") for r in pub.records]
+    level = pub.layout_spec.story_heading
+    story_sheet = "one" in pub.layout_spec.records and len(pub.records) == 1 and "many" not in pub.layout_spec.records
+    max_quotes = 1 if story_sheet else None
+    stories = [_story_view(project, r, level - 1, target != "print", max_quotes) for r in pub.records]
     sections = []
-    if pub.layout == "newsletter":
-        order = ["onder-de-loep", "in-het-kort", "praktijkverhaal", "interview", "artikel"]
-        for kind in order:
-            items = [s for s in stories if s.record.kind == kind]
-            if items:
-                sections.append({"kind": kind, "label": labels[kind], "stories": items})
+    for kind in pub.layout_spec.sections:
+        items = [s for s in stories if s.record.kind == kind]
+        if items:
+            sections.append({"kind": kind, "label": labels[kind], "stories": items})
     return {
         "pub": pub,
         "target": target,
@@ -224,21 +228,29 @@ def build_context(project: Project, pub: Publication, target: str) -> dict:
         "factors_after": pub.factors_after,
         "factors_position": pub.factors_position,
         "heading_level": level,
+        "factor_sheet": pub.is_factor_sheet,
+        "story_sheet": story_sheet,
+        "logo": {"src": logo_url(theme, embed=target != "print"), "alt": theme.logo_alt} if theme.logo else None,
     }
 
 
-def render_html(project: Project, pub: Publication, target: str = "print") -> str:
-    """Render the publication as HTML: `print` for WeasyPrint, `screen` for the self-contained booklet."""
+def render_html(project: Project, pub: Publication, target: str = "print", fit_css: str = "") -> str:
+    """Render the publication as HTML: `print` for WeasyPrint, `screen` for the self-contained booklet.
+
+    `fit_css` is added after the theme's styles (the body size a one-page sheet was fitted at).
+    """
+    theme = project.styles.get(pub.theme)
+    if theme is None:
+        raise BuildError(f"unknown theme '{pub.theme}'.", path=pub.path, field="theme")
     env = make_environment(project)
-    layout = pub.layout if target == "print" else "booklet"
-    template = get_template(env, f"{layout}.html")
-    context = build_context(project, pub, target)
-    css = load_css(project, pub.theme, layout, embed=target != "print")
+    layout = pub.layout_spec if target == "print" else project.layouts.get("screen")
+    template = get_template(env, layout.template)
+    context = build_context(project, pub, target, theme)
+    embed = target != "print"
+    css = load_css(project, theme, layout, embed=embed)
+    context["css"] = Markup(font_face_css(embed=embed) + "\n" + css + ("\n" + fit_css if fit_css else ""))
     if target == "print":
-        context["css"] = Markup(font_face_css(embed=False) + "\n" + css)
         context["page_size"] = pub.page_size
-        return _render(template, context)
-    context["css"] = Markup(font_face_css(embed=True) + "\n" + css)
     return _render(template, context)
 
 

@@ -108,7 +108,7 @@ def font_face_css(embed: bool) -> str:
             continue
         path = font_path(package, filename)
         if embed:
-            data = base64.b64encode(_web_font(path)).decode()
+            data = base64.b64encode(web_font(path)).decode()
             src = f"url(data:font/woff2;base64,{data}) format('woff2')"
         else:
             src = f"url('{path.as_uri()}')"
@@ -119,7 +119,7 @@ def font_face_css(embed: bool) -> str:
 
 
 @cache
-def _web_font(path: Path) -> bytes:
+def web_font(path: Path) -> bytes:
     """Return the font reduced to the booklet's character set, as WOFF2 (computed once per process)."""
     import io
 

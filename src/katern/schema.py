@@ -546,6 +546,22 @@ class FieldReader:
             return None
         return FieldReader(value, self.path, self.lines, self.problems, f"{self.prefix}{name}.")
 
+    def mappings_by_key(self, name: str) -> list[tuple[str, FieldReader]]:
+        """Return (key, reader) for a mapping whose values are mappings (`layouts: {brochure: {...}}`)."""
+        outer = self.mapping(name)
+        if outer is None:
+            return []
+        readers = []
+        for key, value in outer.data.items():
+            outer.seen.add(key)
+            if isinstance(value, dict):
+                readers.append(
+                    (str(key), FieldReader(value, self.path, self.lines, self.problems, f"{outer.prefix}{key}."))
+                )
+            else:
+                outer.problem(str(key), f"must be a mapping of 'key: value' lines, not {type_name(value)}.")
+        return readers
+
     def mappings(self, name: str) -> list[FieldReader]:
         """Return readers for a list of mappings."""
         value = self._get(name, False)
