@@ -20,6 +20,7 @@ OUTPUTS = ("pdf", "html", "booklet", "press")
 LANGUAGES = ("nl", "en")
 DATE_STYLES = ("day", "month")
 EACH_KEYS = ("province", "region", "municipality", "theme")  # `each:` builds one edition per value
+READABILITY = ("advice", "strict")  # strict: `check --readability` fails on its records' long sentences
 NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_NAMED = 5  # records named one by one in a publication's error; the rest are counted
 
@@ -52,6 +53,7 @@ class Publication:
     each: str | None = None  # province, region, municipality or theme: one edition per value
     family: str | None = None  # for an edition made by `each`: the name of the publication file
     each_value: str | None = None  # for such an edition: its province, region, municipality or theme
+    readability: str = "advice"  # "strict": `check --readability` fails on its records' long sentences
     layout_spec: Layout = field(default_factory=lambda: builtin_layouts().layouts["brochure"])
 
     @property
@@ -111,6 +113,7 @@ def parse_publication(
         max_pages=r.integer("max_pages"),
         story_max_pages=r.integer("story_max_pages"),
         keywords=r.text_list("keywords"),
+        readability=r.choice("readability", READABILITY, default="advice") or "advice",
     )
     pub.each = r.choice("each", EACH_KEYS)
     pub.foreword = _foreword(r.mapping("foreword"))
