@@ -1,4 +1,4 @@
-"""Tests for katern.importer: cutting seed texts into draft records."""
+"""Tests for katern.importers: cutting seed texts into draft records."""
 
 from __future__ import annotations
 
@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner, Result
 
+from conftest import REPO, record_front, write_record
+from katern.cli import cli
 from katern.errors import SeedImportError
-from katern.importer import Draft, import_seed, parse_seed
+from katern.importers import IMPORTERS, KNOWN_FORMATS, Draft, import_seed, parse_seed
+from katern.importers.enrich import named_themes, place_municipalities
+from katern.project import load_project
+from katern.tables import load_municipalities, load_themes
 
-SEEDS = Path(__file__).parents[1] / "seeds"
+SEEDS = REPO / "seeds"
 NOORD = "integraal-werken-noord-2018-10-08.txt"
 ZUID = "integraal-werken-zuid-2018-10-01.txt"
 MIDDEN = "integraal-werken-midden-2018-09-24.txt"
@@ -410,3 +416,255 @@ def test_import_refuses_missing_and_non_utf8_files(tmp_path):
 def test_draft_to_markdown_layout():
     draft = Draft(slug="x", fields={"title": "T", "kind": "artikel", "date": dt.date(2020, 1, 2)}, body="Tekst.")
     assert draft.to_markdown() == "---\ntitle: T\nkind: artikel\ndate: 2020-01-02\n---\n\nTekst.\n"
+
+
+# --- the registry of formats ----------------------------------------------------------
+
+
+def test_one_importer_per_format_each_detecting_its_own_seeds():
+    assert [importer.name for importer in IMPORTERS] == ["newsletter", "articles", "brochure"]
+    assert all(importer.description.split()[0] == importer.name for importer in IMPORTERS)
+    assert all(importer.description in KNOWN_FORMATS for importer in IMPORTERS)
+    for name, expected in [(NOORD, "newsletter"), (ZUID, "newsletter"), (MIDDEN, "newsletter")]:
+        scores = {i.name: i.detect((SEEDS / name).read_text(encoding="utf-8")) for i in IMPORTERS}
+        assert max(scores, key=lambda n: scores[n]) == expected, scores
+    for name, expected in [(ARTICLES, "articles"), (BROCHURE, "brochure")]:
+        text = (SEEDS / name).read_text(encoding="utf-8")
+        scores = {i.name: i.detect(text) for i in IMPORTERS}
+        assert max(scores, key=lambda n: scores[n]) == expected, scores
+    assert [importer.detect(OOST) for importer in IMPORTERS] == [2, 0, 0]
+
+
+def test_detection_looks_only_at_the_first_lines():
+    text = "Regel\n\n" * 5000 + "In het kort\n\nBreda | Samen verder\n\nEen alinea.\n"
+    assert all(importer.detect(text) == 0 for importer in IMPORTERS)
+    # ... and when no format is detected, every importer is tried in turn
+    result = parse_seed(text, "laat.txt")
+    assert result.format == "newsletter"
+    assert [d.slug for d in result.drafts] == ["breda-samen-verder"]
+
+
+def test_without_tables_no_municipalities_province_or_themes_are_guessed():
+    for name in (NOORD, MIDDEN, BROCHURE):
+        for draft in parse_file(name).drafts:
+            assert not {"municipalities", "province", "themes"} & set(draft.fields)
+
+
+# --- municipalities, province and themes from the project's tables --------------------
+
+TABLE = {
+    "Hillegom": "Zuid-Holland",
+    "Lisse": "Zuid-Holland",
+    "Teylingen": "Zuid-Holland",
+    "Aa en Hunze": "Drenthe",
+    "Assen": "Drenthe",
+    "'s-Hertogenbosch": "Noord-Brabant",
+    "Huizen": "Noord-Holland",
+    "Eemnes": "Utrecht",
+}
+
+
+@pytest.mark.parametrize(
+    ("place", "expected"),
+    [
+        ("Hillegom/Lisse/Teylingen", ["Hillegom", "Lisse", "Teylingen"]),
+        ("Hillegom, Lisse en Teylingen", ["Hillegom", "Lisse", "Teylingen"]),
+        ("Aa en Hunze", ["Aa en Hunze"]),
+        ("Aa en Hunze/Assen", ["Aa en Hunze", "Assen"]),
+        ("’s-hertogenbosch", ["'s-Hertogenbosch"]),
+        ("Hillegom/Haarlem", []),  # every part must be a municipality
+        ("Meierij en Bommelerwaard", []),
+        ("Noord-Brabant", []),
+    ],
+)
+def test_place_municipalities(place, expected):
+    assert place_municipalities(place, TABLE) == expected
+
+
+def test_themes_are_named_whole_words_at_most_three():
+    themes = {
+        "jeugd": "Jeugd",
+        "wonen": "Wonen",
+        "integraal-werken": "Integraal werken",
+        "ggz": "GGZ",
+        "sport": "Sport",
+    }
+    draft = Draft(
+        slug="x",
+        fields={"title": "Jeugdhulp dicht bij huis", "lead": "Integraal werken in de wijk."},
+        body="De jeugd en de GGZ. Wonen, sporten en jeugdzorg. Wonen is duur. Integraal-werken helpt. GGZ-zorg.",
+    )
+    # 'Jeugdhulp', 'jeugdzorg', 'sporten' and 'GGZ-zorg' are no whole words; once in the body is not enough
+    assert named_themes(draft, themes) == ["integraal-werken", "wonen"]
+    draft.body += " Jeugd, jeugd. GGZ."
+    assert named_themes(draft, themes) == ["integraal-werken", "jeugd", "wonen"]
+
+
+@pytest.fixture
+def real_tables(scratch_project: Path) -> Path:
+    """The scratch project with the real municipalities and themes tables."""
+    for name in ("municipalities.csv", "themes.yaml"):
+        (scratch_project / "content" / name).write_bytes((REPO / "content" / name).read_bytes())
+    return scratch_project
+
+
+def run(root: Path, *args: str) -> Result:
+    """Run `katern --project ROOT ARGS...`."""
+    return CliRunner().invoke(cli, ["--project", str(root), *args])
+
+
+def test_real_newsletter_drafts_get_municipalities_province_and_themes(real_tables):
+    result = run(real_tables, "import", str(SEEDS / NOORD))
+    assert result.exit_code == 0, result.output
+    records = load_project(real_tables).records
+    drafts = [records[d.slug] for d in parse_file(NOORD).drafts]
+    assert [(d.place, d.municipalities, d.province) for d in drafts] == [
+        ("Leeuwarden", ["Leeuwarden"], "Fryslân"),
+        ("Amersfoort", ["Amersfoort"], "Utrecht"),
+        ("Groningen", ["Groningen"], "Groningen"),
+        ("Leeuwarden", ["Leeuwarden"], "Fryslân"),
+        ("Zwolle", ["Zwolle"], "Overijssel"),
+    ]
+    themes = load_themes(REPO / "content" / "themes.yaml", [])
+    assert all(len(d.themes) <= 3 and set(d.themes) <= set(themes) for d in drafts)
+    assert drafts[3].themes == ["energie"]  # "Energie besparen als armoedebestrijding"
+    assert "gezondheid" in drafts[2].themes  # "Selwerd ontwerpt zich gezond": Gezondheid en leefstijl
+    text = (real_tables / "content" / "records" / f"{drafts[0].slug}.md").read_text(encoding="utf-8")
+    assert "place: Leeuwarden\nmunicipalities:\n- Leeuwarden\nprovince: Fryslân\ndate: 2018-10-08\n" in text
+
+
+def test_real_tables_split_places_and_keep_a_province_edition(real_tables):
+    table = load_municipalities(REPO / "content" / "municipalities.csv", [])
+    themes = load_themes(REPO / "content" / "themes.yaml", [])
+    midden = parse_seed((SEEDS / MIDDEN).read_text(encoding="utf-8"), MIDDEN, table, themes).drafts
+    assert midden[0].fields["municipalities"] == ["Hillegom", "Lisse", "Teylingen"]
+    assert midden[0].fields["province"] == "Zuid-Holland"
+    by_place = {
+        d.fields.get("place"): d.fields
+        for d in parse_seed((SEEDS / ZUID).read_text(encoding="utf-8"), ZUID, table, themes).drafts
+    }
+    huizen = by_place["Huizen, Laren, Blaricum, Eemnes"]
+    assert huizen["municipalities"] == ["Huizen", "Laren", "Blaricum", "Eemnes"]
+    assert "province" not in huizen  # Noord-Holland and Utrecht
+    assert by_place["Noord-Brabant"]["province"] == "Noord-Brabant"
+    assert "municipalities" not in by_place["Noord-Brabant"]
+    assert "municipalities" not in by_place["Meierij en Bommelerwaard"]
+    brochure = {
+        d.fields["place"]: d.fields
+        for d in parse_seed((SEEDS / BROCHURE).read_text(encoding="utf-8"), BROCHURE, table, themes).drafts
+    }
+    assert brochure["De Marne"]["municipalities"] == ["De Marne"]
+    assert brochure["Oss"]["province"] == "Noord-Brabant"
+
+
+# --- the seed goes into seeds/ --------------------------------------------------------
+
+
+def draft_warnings_only(root: Path) -> list:
+    """Return the problems of a project, asserting that each is a draft warning."""
+    project = load_project(root)
+    others = [str(p) for p in project.problems if p.field != "draft" or p.is_error]
+    assert others == []
+    return project.problems
+
+
+def test_a_seed_from_elsewhere_is_copied_into_seeds(real_tables, tmp_path):
+    outside = tmp_path / "downloads" / NOORD
+    outside.parent.mkdir()
+    outside.write_bytes((SEEDS / NOORD).read_bytes())
+    seeds = real_tables / "seeds"
+    assert not (seeds / NOORD).exists()
+
+    result = run(real_tables, "import", str(outside))
+    assert result.exit_code == 0, result.output
+    assert f"copied {outside} to {seeds / NOORD}" in result.output
+    assert (seeds / NOORD).read_bytes() == outside.read_bytes()
+    assert len(draft_warnings_only(real_tables)) == 5
+
+    check = run(real_tables, "check")
+    assert check.exit_code == 0, check.output
+    assert "is not in seeds/" not in check.output
+    assert "0 error(s), 5 warning(s)" in check.output
+    strict = run(real_tables, "check", "--strict")
+    assert strict.exit_code == 1  # the drafts are left to curate
+
+    # importing the same text again reuses the copy
+    again = run(real_tables, "import", str(outside), "--force")
+    assert again.exit_code == 0, again.output
+    assert f"{seeds / NOORD} holds the same text" in again.output
+    assert sorted(p.name for p in seeds.iterdir()) == sorted(["one-seed.txt", NOORD])
+
+
+def test_a_seed_already_in_seeds_is_used_in_place(scratch_project):
+    seed = scratch_project / "seeds" / NOORD
+    seed.write_bytes((SEEDS / NOORD).read_bytes())
+    report = import_seed(seed, scratch_project / "content" / "records", seeds_dir=scratch_project / "seeds")
+    assert (report.seed, report.seed_copied) == (seed, False)
+    assert len(report.written) == 5
+    draft_warnings_only(scratch_project)
+
+
+def test_a_different_seed_of_the_same_name_is_never_overwritten(scratch_project, tmp_path):
+    kept = scratch_project / "seeds" / NOORD
+    kept.write_text("Een andere tekst met dezelfde naam.\n", encoding="utf-8")
+    outside = tmp_path / NOORD
+    outside.write_bytes((SEEDS / NOORD).read_bytes())
+    records = sorted((scratch_project / "content" / "records").iterdir())
+
+    with pytest.raises(SeedImportError) as caught:
+        import_seed(outside, scratch_project / "content" / "records", seeds_dir=scratch_project / "seeds")
+    message = caught.value.format_message()
+    assert str(outside) in message and str(kept) in message
+    assert "never overwrites" in message and "rename" in message
+
+    result = run(scratch_project, "import", str(outside))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert str(kept) in result.output and str(outside) in result.output
+    assert kept.read_text(encoding="utf-8") == "Een andere tekst met dezelfde naam.\n"
+    assert sorted((scratch_project / "content" / "records").iterdir()) == records
+
+
+def test_a_text_without_stories_is_not_copied(scratch_project, tmp_path):
+    empty = tmp_path / "leeg.txt"
+    empty.write_text("Een gewone tekst.\n", encoding="utf-8")
+    result = run(scratch_project, "import", str(empty))
+    assert result.exit_code == 1
+    assert not (scratch_project / "seeds" / "leeg.txt").exists()
+
+
+# --- check --strict: a published record needs its municipalities ---------------------
+
+NO_MUNICIPALITIES = "has no municipalities, so province and region queries cannot find it."
+
+
+def test_a_published_record_without_municipalities_fails_strict(scratch_project):
+    path = write_record(
+        scratch_project,
+        "oss-zonder-gemeente",
+        record_front("oss-maatwerkfabriek", municipalities=None, province=None, factors=None),
+    )
+    check = run(scratch_project, "check")
+    assert check.exit_code == 0, check.output
+    strict = run(scratch_project, "check", "--strict")
+    assert strict.exit_code == 1
+    assert (
+        f"{path}: field 'municipalities': warning: {NO_MUNICIPALITIES} "
+        "Add the municipalities it concerns (see content/municipalities.csv)."
+    ) in strict.output
+    assert "0 error(s), 1 warning(s)" in strict.output
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"place": "Noord-Brabant", "province": "Noord-Brabant"},  # a province-wide item, on purpose
+        {"place": None, "province": None},  # about no place: a national article
+        {"province": None, "draft": True},  # a draft says so itself
+    ],
+)
+def test_records_without_municipalities_on_purpose_pass(scratch_project, changes):
+    front = record_front("oss-maatwerkfabriek", municipalities=None, factors=None, **changes)
+    path = write_record(scratch_project, "zonder-gemeente", front)
+    problems = [p for p in load_project(scratch_project).problems if p.path == path]
+    assert not [p for p in problems if NO_MUNICIPALITIES in p.message]

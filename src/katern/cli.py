@@ -13,7 +13,7 @@ from click.core import ParameterSource
 from katern import __version__
 from katern.accessibility import check_pdf, failed
 from katern.errors import BuildError, ValidationFailed
-from katern.importer import import_seed
+from katern.importers import import_seed
 from katern.models import KINDS
 from katern.project import Project, find_root, load_project
 from katern.query import SORT_KEYS, Query, select
@@ -148,19 +148,40 @@ def _report(project: Project, strict: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Check these PDFs against the machine-checkable PDF/UA points instead (repeatable).",
 )
+@click.option(
+    "--readability",
+    is_flag=True,
+    help="Also report, per record, sentences and words that are long for language level B1 and a "
+    "Flesch-Douma score. Advice: these warnings never make check fail, also not with --strict.",
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
-def check(options: GlobalOptions, strict: bool, pdfs: tuple[Path, ...], files: tuple[Path, ...]) -> None:
+def check(
+    options: GlobalOptions, strict: bool, pdfs: tuple[Path, ...], readability: bool, files: tuple[Path, ...]
+) -> None:
     """Validate the project's content; with --pdf FILE..., report on the accessibility of PDFs."""
     if pdfs or files:
+        if readability:
+            raise click.UsageError("--readability reads the records, not PDFs: give it without --pdf and files.")
         _check_pdfs([*pdfs, *files])
         return
     project = load_project(options.root())
     _report(project, strict)
+    readable = None
+    if readability:
+        from katern.readability import analyse_project  # imports textstat: only when asked for
+
+        readable = analyse_project(project)
+        for problem in readable.problems:
+            click.echo(str(problem), err=True)
+        click.echo(readable.summary(), err=bool(readable.problems))
     try:
+        # Readability findings are not among project.problems: --strict does not make them fatal.
         project.raise_for_problems(strict)
     except ValidationFailed as exc:
         raise click.exceptions.Exit(1) from exc
+    if readable is not None and readable.errors:  # a publication with `readability: strict`
+        raise click.exceptions.Exit(1)
 
 
 def _check_pdfs(paths: list[Path]) -> None:
@@ -193,7 +214,46 @@ def list_(
     options: GlobalOptions, province, region, theme, kind, place, date_from, date_to, sort, drafts, as_json
 ) -> None:
     """Show the records that match a query (the same query publications use)."""
+    import shutil
+
+    from katern.models import PROVINCES, REGIONS
+    from katern.query import normalise_province
+    from katern.schema import did_you_mean, shorten
+
     project = load_project(options.root())
+
+    places = {*project.municipalities, *(r.place for r in project.records.values() if r.place)}
+    places |= {m for r in project.records.values() for m in r.municipalities}
+    lowered = [p.lower() for p in places]
+    # (what, the values given, whether a value is known, the known values, what to do when none is close)
+    checks = [
+        ("province", province, lambda v: normalise_province(v) in PROVINCES, PROVINCES, "The provinces are: "),
+        ("region", region, lambda v: v in REGIONS, REGIONS, "The regions are: "),
+        (
+            "theme",
+            theme,
+            lambda v: not project.themes or v in project.themes,  # an unreadable themes.yaml: check says so
+            project.themes,
+            "Theme ids are listed in content/themes.yaml.",
+        ),
+        (
+            "place",
+            place,
+            lambda v: any(v.strip().lower() in name for name in lowered),
+            sorted(places),
+            "Use a municipality from content/municipalities.csv or (part of) a record's place.",
+        ),
+    ]
+    mistakes = []
+    for what, values, known, choices, hint in checks:
+        for value in values:
+            if not known(value):
+                advice = f"{hint}{', '.join(choices)}." if hint.endswith(": ") else hint
+                mistakes.append(f"no {what} '{shorten(value)}'.{did_you_mean(value, choices) or ' ' + advice}")
+    if mistakes:
+        for mistake in mistakes:
+            log.error("%s", mistake)
+        raise click.exceptions.Exit(1)
     for problem in project.errors:
         log.warning("%s", problem)
     query = Query.build(
@@ -216,16 +276,27 @@ def list_(
             ", ".join(str(r.path) for r in undecided[:5]) + (" and more" if len(undecided) > 5 else ""),
         )
     if as_json:
-        click.echo(json.dumps([r.summary() for r in records], ensure_ascii=False, indent=2))
+        selected = {name: {r.slug for r in pub.records} for name, pub in sorted(project.publications.items())}
+        data = [
+            {**r.summary(), "publications": [name for name, slugs in selected.items() if r.slug in slugs]}
+            for r in records
+        ]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     rows = [
         (r.date.isoformat() if r.date else "?", r.kind, r.place or "", r.province or "", r.title, r.slug)
         for r in records
     ]
     headers = ("date", "kind", "place", "province", "title", "slug")
-    widths = [min(max([len(h), *(len(row[i]) for row in rows)]), 44) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    click.echo(line.rstrip())
+    # Date, kind and slug are never cut (a slug is what goes into a publication's records:); to fit the
+    # terminal, the title is cut first, then the place, then the province, each down to a minimum width.
+    widths = [max([len(h), *(len(row[i]) for row in rows)]) for i, h in enumerate(headers)]
+    over = sum(widths) + 2 * (len(widths) - 1) - shutil.get_terminal_size(fallback=(120, 24)).columns
+    for column, minimum in ((4, 20), (2, 12), (3, 10)):
+        cut = max(0, min(over, widths[column] - max(minimum, len(headers[column]))))
+        widths[column] -= cut
+        over -= cut
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in rows:
         cells = [c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(row, widths, strict=True)]
         click.echo("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
@@ -244,9 +315,40 @@ def list_(
 @click.pass_obj
 def import_(options: GlobalOptions, seed_file: Path, into: Path | None, force: bool) -> None:
     """Turn a text export (brochure, newsletter, web articles) into draft records."""
-    if into is None:
-        into = options.root() / "content" / "records"
-    report = import_seed(seed_file, into, force=force)
+    from katern.errors import ConfigError, Problem
+    from katern.project import project_resolver
+    from katern.tables import load_municipalities, load_themes
+
+    try:
+        root: Path | None = options.root()
+    except ConfigError:
+        if into is None:
+            raise
+        root = None  # --into a folder, and no project here: no seeds/ to copy to, no tables
+    tables: dict = {}
+    if root is None:
+        log.warning(
+            "no katern project here: %s is not copied into seeds/, and the drafts get no municipalities, "
+            "province or themes. Pass --project DIR to import into a project.",
+            seed_file,
+        )
+    else:
+        problems: list[Problem] = []
+        resolver = project_resolver(root)
+        content = root / "content"
+        tables = {
+            "seeds_dir": root / "seeds",
+            "municipalities": load_municipalities(content / "municipalities.csv", problems, resolver),
+            "themes": load_themes(content / "themes.yaml", problems, resolver),
+        }
+        for problem in problems:
+            log.warning("%s (so the drafts may lack municipalities, province or themes)", problem)
+        into = into or content / "records"
+    report = import_seed(seed_file, into, force=force, **tables)
+    if report.seed_copied:
+        click.echo(f"copied {seed_file} to {report.seed}")
+    elif report.seed is not None and report.seed.resolve() != seed_file.resolve():
+        click.echo(f"{report.seed} holds the same text; the drafts refer to it")
     for path in report.written:
         click.echo(f"wrote {path}")
     for path in report.skipped:
@@ -311,6 +413,120 @@ def build(
             log.info("%s", note)
     if failed:
         raise BuildError(f"{failed} of {len(results)} publication(s) failed; see the errors above.")
+
+
+# --- starting a project; new records and publications ----------------------------------------------
+
+
+class _InitCommand(KaternCommand):
+    """`katern init DIR`: the new project's folder is the argument, so --project (an existing project) is refused."""
+
+    def invoke(self, ctx: click.Context):
+        outer = ctx.find_object(GlobalOptions)
+        if ctx.params.get("project_dir") is not None or (outer is not None and outer.project_dir is not None):
+            raise click.UsageError(
+                "katern init makes a new project: give its folder as the argument ('katern init DIR'), "
+                "not with --project.",
+                ctx,
+            )
+        return super().invoke(ctx)
+
+
+class _CommandGroup(KaternCommand, click.Group):
+    """A group of subcommands (`katern new ...`) that, like every katern command, takes --project, -v and -q."""
+
+    command_class = KaternCommand
+
+
+@cli.command(cls=_InitCommand)
+@click.argument("directory", metavar="[DIR]", required=False, default=".", type=click.Path(path_type=Path))
+def init(directory: Path) -> None:
+    """Start a new project in DIR (default: the current folder) with an example record and publication.
+
+    DIR may exist, but must not hold a content/ folder yet. Give the folder as DIR, not with --project.
+    """
+    from katern.scaffold import EXAMPLE_PUBLICATION, init_project
+
+    written = init_project(directory)
+    here = directory.resolve() == Path.cwd().resolve()
+    click.echo(f"Created a katern project in {directory.resolve()}:")
+    for path in written:
+        click.echo(f"  {path.relative_to(directory).as_posix()}")
+    click.echo("Next steps:")
+    if not here:
+        import shlex
+
+        click.echo(f"  cd {shlex.quote(str(directory))}")
+    click.echo("  katern check        checks the records and publications")
+    click.echo(f"  katern build        writes build/{EXAMPLE_PUBLICATION}.pdf and build/{EXAMPLE_PUBLICATION}.html")
+    click.echo('  katern new record --place Zwolle --title "..."   starts your own story')
+    click.echo("GUIDE.md says what is where.")
+
+
+@cli.command(cls=_CommandGroup)
+def new() -> None:
+    """Write a new record or publication, with a comment on every field."""
+
+
+@new.command(name="record")
+@click.option("--place", required=True, help="The place as printed, e.g. Zwolle. A municipality fills in the province.")
+@click.option("--title", required=True, help="The headline of the story.")
+@click.option(
+    "--kind", type=click.Choice(KINDS), default="praktijkverhaal", show_default=True, help="What sort of item it is."
+)
+@click.option(
+    "--municipality",
+    "municipalities",
+    multiple=True,
+    help="A municipality the story is about, when the place is not one itself (repeatable).",
+)
+@click.option(
+    "--date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The date of the source. Default: today.",
+)
+@click.pass_obj
+def new_record(
+    options: GlobalOptions, place: str, title: str, kind: str, municipalities: tuple[str, ...], date
+) -> None:
+    """Write a draft record content/records/<place>-<title>.md to fill in."""
+    from katern.scaffold import new_record as write_record
+
+    path = write_record(options.root(), place, title, kind, date.date() if date else None, municipalities)
+    click.echo(f"wrote {path}")
+    click.echo(
+        "It is a draft: write the story, fill in themes, factors and sources, then remove 'draft: true'. "
+        "'katern check' says what is left."
+    )
+
+
+@new.command(name="publication")
+@click.argument("name")
+@click.option(
+    "--layout",
+    type=click.Choice(["brochure", "newsletter", "handout"]),
+    default="brochure",
+    show_default=True,
+    help="The kind of publication.",
+)
+@click.option("--title", default=None, help="The title on the cover. Default: made from NAME.")
+@click.option(
+    "--date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    metavar="YYYY-MM-DD",
+    help="The date of the edition. Default: today.",
+)
+@click.pass_obj
+def new_publication(options: GlobalOptions, name: str, layout: str, title: str | None, date) -> None:
+    """Write content/publications/NAME.yaml, a publication of existing records to edit."""
+    from katern.scaffold import new_publication as write_publication
+
+    path = write_publication(options.root(), name, layout, title, date.date() if date else None)
+    click.echo(f"wrote {path}")
+    click.echo(f"Edit it, then run 'katern check' and 'katern build {name}'.")
 
 
 def main() -> None:

@@ -340,7 +340,8 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
         add(
             Problem(
                 path,
-                "is a draft from 'katern import'. Curate it, then remove 'draft: true'.",
+                "is a draft. Finish it (curate what 'katern import' or 'katern new' filled in), "
+                "then remove 'draft: true'.",
                 "draft",
                 severity="warning",
             )
