@@ -707,3 +707,18 @@ def test_missing_layout_names_the_searched_folders(tmp_path):
 
     assert str(builtin_dir("layouts")) in result.error
     assert not (tmp_path / "out" / "kapot.pdf").exists()
+
+
+def test_body_image_is_printed_as_an_image_not_as_text(tmp_path):
+    root = new_project(tmp_path)
+    (root / "images").mkdir()
+    (root / "images" / "a.png").write_bytes(RED_PNG)
+    write_record(root, "met-beeld", body="Tekst.\n\n![Een rood vlak](../../images/a.png)\n")
+    write_publication(root, "beeld", ["met-beeld"])
+    results = build(load_project(root), ["beeld"], ("pdf", "html"), out_dir=tmp_path / "out")
+    assert results[0].ok, results[0].error
+    page = (tmp_path / "out" / "beeld.html").read_text(encoding="utf-8")
+    assert re.search(r'<img alt="Een rood vlak" src="data:image/png;base64,', page) and "&lt;img" not in page
+    reader = pypdf.PdfReader(tmp_path / "out" / "beeld.pdf")
+    assert "<img" not in "".join(p.extract_text() for p in reader.pages)
+    assert any("/XObject" in p["/Resources"] for p in reader.pages)

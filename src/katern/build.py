@@ -18,6 +18,7 @@ from katern.fsutil import atomic_write_many, remove_stale_temps
 from katern.imposition import impose_booklet_data
 from katern.markup import external_loads
 from katern.pdf import RenderedPdf, build_date, render_pdf
+from katern.pdfua import make_accessible
 from katern.project import Project
 from katern.publications import OUTPUTS, Publication
 from katern.render import render_html
@@ -261,6 +262,7 @@ def _render_checked(
 ) -> RenderedPdf:
     """Lay out the PDF; resources that failed to load are errors, WeasyPrint's other messages warnings."""
     pdf = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=extra_css)
+    pdf.data = make_accessible(pdf.data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
     label = f"{pub.name} ({variant})" if variant else pub.name
     errors = getattr(pdf, "errors", [])
     if errors:

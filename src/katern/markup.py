@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import escape, unescape
 from html.parser import HTMLParser
 
 import markdown as md
@@ -103,11 +104,58 @@ def clean_html(html: str) -> str:
     )
 
 
+# A web or e-mail address printed bare in a text: https://..., www.example.nl/..., name@example.nl.
+# It may not start inside a word, an address or a path (the look-behind).
+_ADDRESS_RE = re.compile(
+    r"(?<![\w@/.:#%+&-])"
+    r"(?:(?P<url>https?://\w[^\s<>\"]*)"
+    r"|(?P<www>www\.[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w-])(?:[/?#][^\s<>\"]*)?)"
+    r"|(?P<mail>[\w+-][\w.+-]*@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w-])))",
+    re.IGNORECASE,
+)
+_TAG_RE = re.compile(r"(<!--.*?-->|<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>)", re.S)  # a tag or comment, quotes allowed
+_NO_AUTOLINK_RE = re.compile(r"<(/?)(a|code|pre)\b", re.I)  # inside these, addresses stay text
+_TRAILING = ".,;:!?'\"\u2018\u2019\u201c\u201d\u00bb"  # punctuation that ends a sentence, not an address
+_CLOSING = {")": "(", "]": "["}  # a closing bracket belongs to the address only when it opens one
+
+
+def _address_link(match: re.Match[str]) -> str:
+    """Return one bare address as a link, with the punctuation after it left outside."""
+    address, tail = match[0], ""
+    while address and (
+        address[-1] in _TRAILING
+        or (address[-1] in _CLOSING and address.count(_CLOSING[address[-1]]) < address.count(address[-1]))
+    ):
+        address, tail = address[:-1], address[-1] + tail
+    if match["mail"]:
+        target = "mailto:" + address
+    elif match["www"]:
+        target = "https://" + address
+    else:
+        target = address
+    href = escape(unescape(target), quote=True)  # the text is already HTML: decode, then encode for the attribute
+    return f'<a href="{href}">{address}</a>{tail}'
+
+
+def autolink(html: str) -> str:
+    """Turn bare web and e-mail addresses in the text of `html` into links; tags and links stay as they are."""
+    parts = _TAG_RE.split(html)
+    depth = 0  # how many <a>, <code> or <pre> elements the text is inside
+    for index, part in enumerate(parts):
+        if index % 2:  # a tag or comment
+            tag = _NO_AUTOLINK_RE.match(part)
+            if tag:
+                depth = max(0, depth - 1) if tag[1] else depth + 1
+        elif depth == 0 and part:
+            parts[index] = _ADDRESS_RE.sub(_address_link, part)
+    return "".join(parts)
+
+
 def to_html(text: str | None, shift: int = 0) -> str:
-    """Convert Markdown to clean HTML, moving headings `shift` levels down."""
+    """Convert Markdown to clean HTML, linking bare addresses and moving headings `shift` levels down."""
     if not text:
         return ""
-    html = clean_html(markdown_raw(text))
+    html = clean_html(autolink(markdown_raw(text)))
     if shift:
         html = re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m[1]}h{min(int(m[2]) + shift, 6)}", html)
     return html

@@ -186,7 +186,7 @@ def _story_view(project: Project, record: Record, shift: int, embed: bool, max_q
         html = str(markdown_to_html(record.body, shift))
     except BuildError as exc:
         raise BuildError(exc.message, path=record.path, field="body") from None
-    html = IMG_SRC_RE.sub(lambda m: m[1] + escape(image_url(project, record, unescape(m[2]), embed)) + m[3], html)
+    html = IMG_SRC_RE.sub(lambda m: m[1] + str(escape(image_url(project, record, unescape(m[2]), embed))) + m[3], html)
     images = [replace(i, src=image_url(project, record, i.src, embed)) for i in record.images]
     sections = re.split(r"(?=<h[2-6][ >])", html)
     sections = [s for s in sections if s.strip()]
