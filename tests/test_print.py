@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from katern.accessibility import check_pdf, failed
 from katern.build import build
 from katern.cli import cli
 from katern.imposition import booklet_order
 from katern.project import load_project
+from katern.validators import verify_pdf
 
 REPO = Path(__file__).resolve().parents[1]
 MM = 72 / 25.4
@@ -88,23 +88,21 @@ def test_press_pdf_has_bleed_and_trim_boxes(extras, name):
         assert float(bleed.width) - float(trim.width) == pytest.approx(6 * MM, abs=0.5)
         assert float(bleed.left) == pytest.approx(float(trim.left) - 3 * MM, abs=0.5)
         assert float(page.mediabox.width) >= float(bleed.width)
-    assert not failed(check_pdf(out / f"{name}-press.pdf"))
+    verification = verify_pdf(out / f"{name}-press.pdf")
+    assert verification.passed, verification.summary()
 
 
-def test_accessibility_report_passes_on_every_shipped_publication(shipped):
+def test_every_shipped_publication_passes_both_validators_and_has_its_report(shipped):
+    import json
+
     _project, out, results = shipped
     for name in results:
-        checks = check_pdf(out / f"{name}.pdf")
-        assert [c.name for c in checks] == [
-            "tagged",
-            "language",
-            "title",
-            "fonts-embedded",
-            "figure-alt",
-            "heading-levels",
-            "bookmarks",
-        ]
-        assert not failed(checks), (name, failed(checks))
+        verification = verify_pdf(out / f"{name}.pdf")
+        assert verification.passed, (name, verification.summary())
+        assert {run.name for run in verification.runs} == {"page-validation", "outloud"}
+        report = json.loads((out / f"{name}.accessibility.json").read_text(encoding="utf-8"))
+        page = (out / f"{name}.accessibility.html").read_text(encoding="utf-8")
+        assert report and "Matterhorn" in page, name
 
 
 def test_check_pdf_command_names_the_failing_point(shipped, tmp_path):
@@ -122,7 +120,7 @@ def test_check_pdf_command_names_the_failing_point(shipped, tmp_path):
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(cli, ["check", "--pdf", str(good), "--pdf", str(broken)])
     assert bad.exit_code == 1
-    assert "no-language.pdf: FAIL" in bad.output and "[ ] language" in bad.output
+    assert "no-language.pdf: FAIL" in bad.output and "Matterhorn 11" in bad.output
     assert "1 of 2 PDF(s) pass" in bad.output
 
 

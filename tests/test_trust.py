@@ -4,6 +4,7 @@ output is replaced by one that failed its check, no temporary file is left, and 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -16,10 +17,10 @@ from click.testing import CliRunner, Result
 
 from conftest import REPO, record_front, snapshot, write_record
 from katern import build as build_module
-from katern.accessibility import Check
 from katern.build import build
 from katern.cli import cli
 from katern.project import load_project
+from katern.validators import Finding
 
 
 def run(root: Path, *args: str) -> Result:
@@ -155,7 +156,13 @@ def test_failing_accessibility_check_leaves_previous_outputs_untouched(scratch_p
     write_record(
         scratch_project, "leiden-vliegende-brigade", record_front("leiden-vliegende-brigade", title="Nieuwe titel")
     )
-    monkeypatch.setattr(build_module, "check_pdf", lambda path, data=None: [Check("tagged", False, "not tagged")])
+    real = build_module.verify_pdf
+    finding = Finding("katern", "bookmarks", "error", ("27",), (), None, None, "no bookmarks", "Add headings.")
+
+    def failing(data, name=None):
+        return dataclasses.replace(real(data, name=name), findings=(finding,))
+
+    monkeypatch.setattr(build_module, "verify_pdf", failing)
     (second,) = build(load_project(scratch_project), ["zuid-holland"], None, out)
     assert not second.ok and "would fail the accessibility check, so it was not written" in second.error
     assert snapshot(out) == before  # neither the PDF nor the HTML was replaced

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from katern.accessibility import check_pdf, failed
+from katern.a11y_report import report_for
 from katern.errors import BuildError, KaternError, Problem
 from katern.fsutil import atomic_write_many, remove_stale_temps
 from katern.imposition import impose_booklet_data
@@ -23,6 +23,7 @@ from katern.project import Project
 from katern.publications import OUTPUTS, Publication
 from katern.render import render_html
 from katern.schema import did_you_mean
+from katern.validators import Verification, verify_pdf
 
 log = logging.getLogger(__name__)
 
@@ -169,14 +170,11 @@ def produce(
         result.warnings += fit_warnings(pub, pdf)
         if strict and result.warnings:
             raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
-        problems = failed(check_pdf(target("pdf"), pdf.data))
-        if problems:
-            raise BuildError(
-                f"{target('pdf')} would fail the accessibility check, so it was not written: "
-                + "; ".join(f"{c.name}: {c.detail}" for c in problems)
-            )
+        verification = _verified(pdf.data, target("pdf"))
         if "pdf" in wanted:
             artifacts.append(Artifact("pdf", target("pdf"), pdf.data, pdf.pages))
+            for file_name, data in report_for(pub, verification).items():
+                artifacts.append(Artifact("accessibility", out_dir / file_name, data))
         if "booklet" in wanted:
             data, info = impose_booklet_data(pdf.data, target("pdf"), back_cover=pub.layout_spec.back_cover)
             artifacts.append(Artifact("booklet", target("booklet"), data, info.sides))
@@ -190,6 +188,7 @@ def produce(
             press = _render_checked(project, pub, html, stamp, PRESS_CSS, result, "press")
             if strict and result.warnings:
                 raise BuildError("warnings are fatal with --strict: " + " | ".join(result.warnings))
+            _verified(press.data, target("press"))
             artifacts.append(Artifact("press", target("press"), press.data, press.pages))
     if "html" in wanted:
         page = render_html(project, pub, "screen")
@@ -201,6 +200,17 @@ def produce(
             )
         artifacts.append(Artifact("html", target("html"), page.encode("utf-8")))
     return artifacts
+
+
+def _verified(data: bytes, target: Path) -> Verification:
+    """Run the independent PDF/UA-1 validators on a produced PDF; raise BuildError if any finding remains."""
+    verification = verify_pdf(data, name=target)
+    if not verification.passed:
+        raise BuildError(
+            f"{target} would fail the accessibility check, so it was not written: {verification.summary()} "
+            f"Run 'katern check --pdf' on a copy for the details."
+        )
+    return verification
 
 
 def is_story_sheet(pub: Publication) -> bool:

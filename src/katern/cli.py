@@ -11,7 +11,6 @@ import click
 from click.core import ParameterSource
 
 from katern import __version__
-from katern.accessibility import check_pdf, failed
 from katern.errors import BuildError, ValidationFailed
 from katern.importers import import_seed
 from katern.models import KINDS
@@ -185,16 +184,38 @@ def check(
 
 
 def _check_pdfs(paths: list[Path]) -> None:
-    bad = 0
+    """Check each PDF with both validators and katern's own checks; exit 1 unless every one passes."""
+    from katern.a11y_report import format_text  # imports the validators: only when checking PDFs
+    from katern.errors import KaternError
+    from katern.validators import verify_pdf
+
+    options = click.get_current_context().find_object(GlobalOptions)
+    verbose = bool(options and options.verbose)
+    checked = passed = print_only = 0
     for path in paths:
-        checks = check_pdf(path)
-        failures = failed(checks)
-        bad += bool(failures)
-        click.echo(f"{path}: {'FAIL' if failures else 'ok'}")
-        for c in checks:
-            click.echo(f"  [{'x' if c.passed else ' '}] {c.name}: {c.detail}")
-    click.echo(f"{len(paths) - bad} of {len(paths)} PDF(s) pass the accessibility check")
-    if bad:
+        try:
+            result = verify_pdf(path)
+        except KaternError as exc:  # missing, damaged, not a PDF: a clear line, never a traceback
+            checked += 1
+            click.echo(f"{path}: FAIL: {exc.message}")
+            continue
+        if result.print_only:
+            print_only += 1
+            source = path.with_name(path.name.removesuffix("-booklet.pdf") + ".pdf")
+            hint = f" ({source})" if path.name.endswith("-booklet.pdf") and source.is_file() else ""
+            click.echo(
+                f"{path}: print-only booklet: not meant to be read on screen; check the source PDF instead{hint}"
+            )
+            continue
+        checked += 1
+        passed += result.passed
+        for line in format_text(result, verbose=verbose):
+            click.echo(line)
+    summary = [f"{passed} of {checked} PDF(s) pass the accessibility check"] if checked else []
+    if print_only:
+        summary.append(f"{print_only} print-only booklet(s) not checked")
+    click.echo("; ".join(summary))
+    if passed < checked:
         raise click.exceptions.Exit(1)
 
 

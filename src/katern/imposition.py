@@ -27,6 +27,13 @@ A5_WIDTH = 148 * MM  # about 419.5 pt
 A5_HEIGHT = 210 * MM
 SIZE_TOLERANCE = 1.0  # pt; a page this close to A5 is placed at true size
 TITLE_SUFFIX = " (boekje)"
+# The imposed booklet is made for paper only: two pages side by side, in folding order, without
+# tags, links or bookmarks. It says so in its document information with a key of katern's own
+# (ISO 32000-1, 14.3.3, allows extra keys there), so `katern check --pdf` recognises it and points
+# to the source PDF instead of failing it as untagged. /Subject and /Keywords are left alone: they
+# carry the publication's own description and keywords, copied from the source.
+PRINT_ONLY_KEY = "/KaternOutput"
+PRINT_ONLY_VALUE = "print-only booklet"
 
 Side = tuple[int | None, int | None]
 
@@ -184,10 +191,11 @@ def _fit_scale(width: float, height: float) -> float:
 
 
 def _copy_document_info(reader: PdfReader, writer: PdfWriter, source: Path) -> None:
-    """Carry the source's document info and language over, marking the title as the booklet version."""
+    """Carry the source's document info and language over, marking the booklet as print-only."""
     info = _source_info(reader)
     title = info.get("/Title", "").strip() or source.stem
     info["/Title"] = title + TITLE_SUFFIX
+    info[PRINT_ONLY_KEY] = PRINT_ONLY_VALUE
     writer.add_metadata(info)
     writer.root_object[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)}
