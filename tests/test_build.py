@@ -610,7 +610,7 @@ def test_one_failing_publication_does_not_stop_the_others(refused, tmp_path):
     good = refused.results["together:werkende-factoren"]
     assert not bad.ok and str(refused.records["buiten"]) in bad.error
     assert good.ok, good.error
-    assert {o.kind for o in good.outputs} == {"pdf", "html"}
+    assert {o.kind for o in good.outputs} == {"pdf", "html", "accessibility"}
     assert all(o.path.is_file() for o in good.outputs)
 
 
@@ -722,3 +722,20 @@ def test_body_image_is_printed_as_an_image_not_as_text(tmp_path):
     reader = pypdf.PdfReader(tmp_path / "out" / "beeld.pdf")
     assert "<img" not in "".join(p.extract_text() for p in reader.pages)
     assert any("/XObject" in p["/Resources"] for p in reader.pages)
+
+
+def test_stories_with_images_pass_the_validators_in_a_brochure_and_a_newsletter(tmp_path):
+    """WeasyPrint paints images after text; katern's styles keep each page in reading order (outloud ORD-001)."""
+    root = new_project(tmp_path)
+    (root / "images").mkdir()
+    (root / "images" / "a.png").write_bytes(RED_PNG)
+    image = "images:\n  - src: ../../images/a.png\n    alt: Een rood vlak\n    caption: Een rood vlak.\n"
+    write_record(root, "eerste-beeld", image, body="Een korte tekst.")
+    write_record(root, "tweede-beeld", image, body="Nog een korte tekst.\n\n![Een tweede vlak](../../images/a.png)")
+    write_publication(root, "boek", ["eerste-beeld", "tweede-beeld"])
+    (root / "content" / "publications" / "blad.yaml").write_text(
+        "title: Blad\ndate: 2017-09-01\nlayout: newsletter\nrecords: [eerste-beeld, tweede-beeld]\noutputs: [pdf]\n",
+        encoding="utf-8",
+    )
+    results = build(load_project(root), ["boek", "blad"], ("pdf",), out_dir=tmp_path / "out")
+    assert all(r.ok for r in results), [r.error for r in results]  # the build runs both validators
