@@ -86,7 +86,7 @@ def test_a_project_file_for_vws_is_layered_not_a_replacement(scratch_project, tm
     project = load_project(scratch_project)
     (result,) = build(project, ["van-nul-tot-later"], ("pdf",), tmp_path / "o")
     assert result.ok and not result.warnings, (result.error, result.warnings)
-    assert result.pages == 6  # cover, foreword, contents, two stories and factors, back cover: unchanged
+    assert result.pages == 8  # cover, foreword, contents, two stories, factors, 2 blank pages, back cover
     assert pixel(tmp_path / "o" / "van-nul-tot-later.pdf", 0, 0.5, 0.8) == (11, 110, 79)
 
 

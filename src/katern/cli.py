@@ -401,6 +401,23 @@ def import_(options: GlobalOptions, seed_file: Path, into: Path | None, force: b
 @click.option("--booklet", is_flag=True, help="Also write <name>-booklet.pdf: A5 pages imposed two-up on A4 sheets.")
 @click.option("--press", is_flag=True, help="Also write <name>-press.pdf for a print shop: 3 mm bleed, crop marks.")
 @click.option("--strict", is_flag=True, help="Fail a publication on any warning (fit, WeasyPrint).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Build N publications at once, in worker processes. Default: the number of cores (at most one per "
+    "publication to build). --jobs 1 builds them one by one in this process.",
+)
+@click.option(
+    "--shard",
+    default=None,
+    metavar="K/N",
+    help="Build only the K-th of N shares of the publications (by sorted name), to spread a build over "
+    "machines: run 1/N to N/N.",
+)
+@click.option("--force", is_flag=True, help="Rebuild every output, also those that are up to date.")
 @click.pass_obj
 def build(
     options: GlobalOptions,
@@ -410,28 +427,47 @@ def build(
     booklet: bool,
     press: bool,
     strict: bool,
+    jobs: int | None,
+    shard: str | None,
+    force: bool,
 ) -> None:
-    """Build publications (all of them when no NAMES are given) into build/."""
-    from katern.build import build as build_publications  # imports WeasyPrint: only when building
+    """Build publications (all of them when no NAMES are given) into build/.
 
+    Outputs whose inputs did not change since the last build are not rebuilt (see build/.katern-manifest.json).
+    """
+    # katern.build imports WeasyPrint only when it produces something: a build with nothing to do stays fast.
+    from katern.build import build as build_publications
+    from katern.build import parse_shard
+    from katern.progress import ConsoleProgress
+
+    share = None
+    if shard is not None:
+        try:
+            share = parse_shard(shard)
+        except BuildError as exc:
+            raise click.BadParameter(exc.message, param_hint="'--shard'") from None
     project = load_project(options.root())
     for problem in project.warnings if strict else []:
         log.warning("%s", problem)
     extras = (*(["booklet"] if booklet else []), *(["press"] if press else []))
-    results = build_publications(project, list(names), formats or None, out_dir, strict, extras)
-    failed = 0
-    for result in results:
-        if not result.ok:
-            failed += 1
-            log.error("%s failed: %s", result.name, result.error)
-            continue
-        parts = []
-        for out in result.outputs:
-            pages = f", {out.pages} pages" if out.pages is not None else ""
-            parts.append(f"{out.path} ({out.size / 1024:.0f} KiB{pages})")
-        log.info("%s: %s in %.1f s", result.name, "; ".join(parts), result.seconds)
-        for note in result.notes:
-            log.info("%s", note)
+    progress = ConsoleProgress(log)
+    try:
+        results = build_publications(
+            project,
+            list(names),
+            formats or None,
+            out_dir,
+            strict,
+            extras,
+            jobs=jobs,
+            shard=share,
+            force=force,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    progress.close(results)
+    failed = results.tally("failed")
     if failed:
         raise BuildError(f"{failed} of {len(results)} publication(s) failed; see the errors above.")
 
@@ -548,6 +584,45 @@ def new_publication(options: GlobalOptions, name: str, layout: str, title: str |
     path = write_publication(options.root(), name, layout, title, date.date() if date else None)
     click.echo(f"wrote {path}")
     click.echo(f"Edit it, then run 'katern check' and 'katern build {name}'.")
+
+
+# --- live preview -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="The port to serve on (127.0.0.1 only). Default: 8000, or the first free one after it.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open the preview in a web browser.")
+@click.pass_obj
+def serve(options: GlobalOptions, names: tuple[str, ...], port: int | None, no_browser: bool) -> None:
+    """Rebuild publications (all, or NAMES) as you edit them, and preview them in a browser.
+
+    Serves on http://127.0.0.1:8000/ until you press Ctrl-C.
+    """
+    import contextlib
+    import sys
+    import webbrowser
+
+    from katern.serve import DEFAULT_PORT, Preview  # imports WeasyPrint and watchfiles: only when serving
+
+    preview = Preview(options.root(), list(names), port=port or DEFAULT_PORT, port_fallback=port is None)
+    try:
+        url = preview.start()
+        click.echo(f"Serving the preview at {url} (press Ctrl-C to stop)")
+        if not no_browser and sys.stdout.isatty():
+            webbrowser.open(url)
+        preview.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):
+            preview.stop()
+    click.echo("Stopped.")
 
 
 def main() -> None:

@@ -313,3 +313,268 @@ def external_loads(html: str) -> list[str]:
     finder.feed(html)
     finder.close()
     return finder.loads
+
+
+# Typesetting: the finishing pass over finished HTML that Dutch (and English) typesetting wants and CSS
+# cannot express. It works on the text between tags only, never inside a tag or an attribute:
+# - non-breaking spaces (U+00A0) between a number and its unit or word ("15 gemeenten", "10 %", "€ 15"),
+#   in dates ("8 oktober 2018"), after initials ("A.D. Klijne", "J. van Dam"), titles ("dhr. Jansen"),
+#   before a number after an abbreviation ("nr. 5", "p. 4") and before a dash inside a sentence;
+# - zero-width spaces (U+200B) after "/" and "." in long web and e-mail addresses, so a line may break
+#   there (and only there: the theme sets `hyphens: manual` on links and addresses), and a word joiner
+#   (U+2060) after a hyphen inside an address, so it never ends a line as if it were a hyphenation;
+# - addresses outside links in `<span class="address">`, and names (capitalised words inside a
+#   sentence, brands such as "CenteringPregnancy") in `<span class="name">`: the theme never
+#   hyphenates these.
+# Running it twice gives the same HTML as running it once.
+
+NBSP = "\u00a0"
+ZWSP = "\u200b"
+WJ = "\u2060"  # word joiner: no line break after the hyphen of an address ("over-ons")
+BREAKABLE_ADDRESS = 18  # characters: shorter addresses move to the next line whole
+ADDRESS_BREAK_MIN = 3  # characters at least before and after a break inside an address
+NAME_MIN = 6  # letters: shorter words are never hyphenated (the theme's hyphenate-limit-chars: 6 3 3)
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+# Text left exactly as it is: code, and the <head> (title, style), so a whole page may be typeset at once.
+_VERBATIM = frozenset({"code", "pre", "kbd", "samp", "script", "style", "textarea", "head", "title"})
+_BLOCKS = frozenset(
+    {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dt", "dd", "blockquote", "div", "aside",
+     "figcaption", "section", "article", "header", "footer", "br", "ul", "ol", "table", "tr", "caption",
+     "html", "head", "title", "body", "main", "nav"}
+)  # fmt: skip
+_OPEN_TAG_RE = re.compile(r"<\s*(/?)\s*([a-zA-Z][\w-]*)([^>]*?)(/?)\s*>\Z", re.S)
+_OWN_SPAN_RE = re.compile(r"""\bclass\s*=\s*["']?(?:address|name)\b""")
+_TLDS = "nl|com|org|net|eu|be|info|frl|nu|de|uk|io|amsterdam"
+_BARE_DOMAIN_RE = re.compile(
+    rf"(?<![\w@/.:#%+&-])(?:[a-z\d][\w-]*\.)+(?:{_TLDS})(?![\w-])(?:/[^\s<>\"]*)?", re.IGNORECASE
+)
+_TOKEN_RE = re.compile(r"[^\s<>]+")  # a run of text without spaces: a candidate address
+_WORD_RE = re.compile(r"(?<![\w’'&#-])[^\W\d_](?:[^\W_]|[’'-](?=[^\W\d_]))*")
+
+_LANGUAGE_WORDS = {
+    "nl": {
+        "months": "januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december",
+        "before_number": r"nr|no|p|pp|blz|pag|art|fig|hfst|tel|artikel|pagina|bladzijde|hoofdstuk|nummer|groep|fase",
+        "titles": r"dhr|mevr|mr|dr|drs|ir|ing|prof|ds|mw",
+        "particles": r"van|von|de|den|der|het|ten|ter|te|in|op|'t|’t|d'|d’|la|le|du|el",
+        # words after a number that are not what it counts: "5 op 10", "2 en 3", "in 4 of 5 jaar"
+        "not_counted": r"en|of|op|in|is|zijn|was|waren|wordt|worden|werd|werden|tot|van|voor|met|aan|naar|bij|uit|"
+        r"om|dan|die|dat|de|het|een|te|als|maar|door|na|over|tegen|zo|er|ook|nog|al|wel|niet|heeft|hebben|had|"
+        r"kan|kunnen|moet|mag|zal|zou|gaat|gaan|komt|komen|staat|keer|x",
+    },
+    "en": {
+        "months": "January|February|March|April|May|June|July|August|September|October|November|December",
+        "before_number": r"no|nos|p|pp|fig|vol|ch|art|page|chapter|section|number",
+        "titles": r"Mr|Mrs|Ms|Dr|Prof|St",
+        "particles": r"van|von|de|der|la|le|du|di|da",
+        "not_counted": r"and|or|of|to|in|on|at|is|are|was|were|by|for|with|from|as|than|the|a|an|times|x",
+    },
+}
+
+
+def _nbsp_rules(language: str) -> list[tuple[re.Pattern[str], str]]:
+    """The non-breaking-space rules for `language`: (pattern, replacement) on unescaped text."""
+    words = _LANGUAGE_WORDS.get(language.split("-")[0].lower(), _LANGUAGE_WORDS["en"])
+    number = r"(?<![\w.,])[-+−]?\d+(?:[.,]\d+)*"
+    year = r"(?:1[89]|20)\d\d"
+    counted = rf"(?=[%‰°]|(?!(?:{words['not_counted']})\b)[^\W\d_])"  # a unit or a word the number counts
+    return [
+        # "15 gemeenten", "3 jaar", "10 %", "620.000 inwoners", "1 januari"; not a year ("in 2015 waren").
+        (re.compile(rf"({number})(?<!(?<![\d.,]){year}) {counted}"), r"\1" + NBSP),
+        # "oktober 2018", "September 2017"
+        (re.compile(rf"\b((?i:{words['months']})) (?=\d)"), r"\1" + NBSP),
+        # "€ 15", "$ 3"
+        (re.compile(r"([€$£§]) (?=\d)"), r"\1" + NBSP),
+        # "nr. 5", "p. 4", "artikel 3"
+        (re.compile(rf"(?<![\w.])((?i:{words['before_number']})\.?) (?=\d)"), r"\1" + NBSP),
+        # "dhr. Jansen", "Dr. Smith"
+        (re.compile(rf"(?<![\w.])((?i:{words['titles']})\.) (?=[^\W\d_])"), r"\1" + NBSP),
+        # initials: "A.D. Klijne", "A. D. Klijne", "J.M. van den Berg": no break inside the name
+        (re.compile(r"(?<![\w.])([A-Z]\.) (?=[A-Z]\.)"), r"\1" + NBSP),
+        (
+            re.compile(rf"(?<![\w.])((?:[A-Z]\.(?:{NBSP})?)+) ((?:(?:{words['particles']}) )*)(?=[A-Z][^\W\d_])"),
+            lambda m: m[1] + NBSP + m[2].replace(" ", NBSP),
+        ),
+        # a dash inside a sentence does not start a line: "school – ook"
+        (re.compile(r"(?<=[\w,.;:!?’”)]) (?=[–—] )"), NBSP),
+    ]
+
+
+def _address_breaks(address: str) -> str:
+    """Return `address` with a zero-width space after each "/" and "." where a line may break.
+
+    Only in long addresses; never inside "://", before punctuation, or leaving fewer than 3 characters on
+    either side. An e-mail address breaks only after its "@" and the dots of its domain.
+    """
+    address = address.replace(ZWSP, "").replace(WJ, "")
+    address = re.sub(r"-(?=.)", "-" + WJ, address)
+    if len(address.replace(WJ, "")) < BREAKABLE_ADDRESS:
+        return address
+    at = address.find("@")
+    out, last = [], 0
+    for index, char in enumerate(address):
+        out.append(char)
+        after = address[index + 1 :]
+        if (
+            char in ("/." if at < 0 else "@.")
+            and index >= at
+            and not (char == "/" and (after.startswith("/") or address[index - 1 : index] in (":", "/")))
+            and index + 1 - last >= ADDRESS_BREAK_MIN
+            and len(after) >= ADDRESS_BREAK_MIN
+            and after[:1].isalnum()
+        ):
+            out.append(ZWSP)
+            last = index + 1
+    return "".join(out)
+
+
+def _plain(text: str) -> str:
+    """Return `text` without the zero-width characters `typeset` puts in addresses."""
+    return text.replace(ZWSP, "").replace(WJ, "")
+
+
+def _find_address(token: str) -> tuple[int, int] | None:
+    """Return where a web or e-mail address lies in `token` (without its trailing punctuation), if it has one."""
+    plain = _plain(token)  # the same length as `token` once `addresses` has removed them
+    match = _ADDRESS_RE.search(plain) or _BARE_DOMAIN_RE.search(plain)
+    if not match:
+        return None
+    start, end = match.span()
+    while end > start and (plain[end - 1] in _TRAILING or _unopened(plain[start:end])):
+        end -= 1
+    return (start, end) if end > start else None
+
+
+def _unopened(address: str) -> bool:
+    """Say whether `address` ends in a closing bracket that it did not open (it belongs to the text)."""
+    last = address[-1]
+    return last in _CLOSING and address.count(_CLOSING[last]) < address.count(last)
+
+
+def _is_name(word: str, sentence_start: bool) -> bool:
+    """Say whether `word` is a name or brand that must not be hyphenated."""
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) < NAME_MIN or not word[0].isupper():
+        return False
+    camel = any(a.islower() and b.isupper() for a, b in zip(word, word[1:], strict=False))
+    return camel or word.isupper() or not sentence_start
+
+
+def _split_space(text: str) -> tuple[str, str]:
+    """Split one trailing space off `text`: it goes inside the span that follows."""
+    return (text[:-1], " ") if text.endswith(" ") else (text, "")
+
+
+def _own_span(kind: str, html: str) -> str:
+    """Return `html` in a span of `kind` ("address" or "name").
+
+    The space before the word goes inside the span: WeasyPrint 70 misplaces a line break when a text
+    ending in a space is followed by an inline box that does not fit ("weten" alone on a line).
+    """
+    return f'<span class="{kind}">{html}</span>'
+
+
+class _Typesetter:
+    """Typeset the text of one HTML fragment; see `typeset`."""
+
+    def __init__(self, language: str, breaks: bool = True) -> None:
+        self.breaks = breaks
+        self.language = language.split("-")[0].lower()
+        self.rules = _nbsp_rules(self.language)
+        self.names = self.language not in {"de", "lb"}  # in German every noun is capitalised
+        self.stack: list[tuple[str, str]] = []  # open elements: (tag, "verbatim" | "link" | "own" | "")
+        self.previous = ""  # the text before the current one in the same block, for sentence starts
+
+    def inside(self, kind: str) -> bool:
+        return any(k == kind for _, k in self.stack)
+
+    def tag(self, tag: str) -> None:
+        match = _OPEN_TAG_RE.match(tag)
+        if not match:  # a comment or a declaration
+            return
+        closing, name, attributes, self_closing = match[1], match[2].lower(), match[3], match[4]
+        if name in _BLOCKS:
+            self.previous = ""
+        if name in _VOID or self_closing:
+            return
+        if closing:
+            for depth in range(len(self.stack) - 1, -1, -1):
+                if self.stack[depth][0] == name:
+                    del self.stack[depth:]
+                    break
+            return
+        kind = ""
+        if name in _VERBATIM:
+            kind = "verbatim"
+        elif name == "a":
+            kind = "link"
+        elif name == "span" and _OWN_SPAN_RE.search(attributes):
+            kind = "own"
+        self.stack.append((name, kind))
+
+    def text(self, html: str) -> str:
+        if self.inside("verbatim") or not html:
+            return html
+        text = unescape(html)
+        if not self.inside("own"):
+            for pattern, replacement in self.rules:
+                text = pattern.sub(replacement, text)
+        out = self.addresses(text)
+        self.previous = (self.previous + text)[-40:]
+        return out
+
+    def addresses(self, text: str) -> str:
+        """Break long addresses after "/" and "."; outside links, mark them as addresses."""
+        # Without the break opportunities of an earlier run, so that a second run finds the same addresses.
+        text = _TOKEN_RE.sub(lambda t: _plain(t[0]) if _find_address(t[0]) else t[0], text)
+        protected = self.inside("link") or self.inside("own")
+        out, position = [], 0
+        for token in _TOKEN_RE.finditer(text):
+            found = _find_address(token[0])
+            if not found:
+                continue
+            start, end = token.start() + found[0], token.start() + found[1]
+            address = escape(_address_breaks(text[start:end]) if self.breaks else text[start:end], quote=False)
+            if protected:
+                out.append(self.words(text[position:start], text[:position]) + address)
+            else:
+                before, space = _split_space(text[position:start])
+                out.append(self.words(before, text[:position]) + _own_span("address", space + address))
+            position = end
+        out.append(self.words(text[position:], text[:position]))
+        return "".join(out)
+
+    def words(self, text: str, before: str) -> str:
+        """Mark the names in `text` (a stretch without addresses); `before` is the text before it here."""
+        if not self.names or self.inside("link") or self.inside("own") or not text:
+            return escape(text, quote=False)
+        out, position = [], 0
+        for word in _WORD_RE.finditer(text):
+            context = (self.previous + before + text[: word.start()]).rstrip(" \u00a0\t\n“‘\"'([«„")
+            sentence_start = not context or context[-1] in ".!?:;…" or context.endswith(("–", "—"))
+            if _is_name(word[0], sentence_start):
+                lead, space = _split_space(text[position : word.start()])
+                out.append(escape(lead, quote=False) + _own_span("name", space + escape(word[0], quote=False)))
+                position = word.end()
+        out.append(escape(text[position:], quote=False))
+        return "".join(out)
+
+
+def typeset(html: str, language: str, *, breaks: bool = True) -> str:
+    """Return finished HTML with the non-breaking spaces, break opportunities and no-hyphenation marks
+    that typesetting in `language` wants (see above). Only text changes; tags and attributes stay as they
+    are, and text in code, pre, script and style is left alone. Idempotent.
+
+    `breaks=False` leaves out the zero-width characters in addresses: for the HTML booklet, where the
+    browser wraps long words itself and a copied address must stay exactly as printed.
+    """
+    if not html:
+        return html
+    setter = _Typesetter(language or "nl", breaks)
+    parts = _TAG_RE.split(html)
+    for index, part in enumerate(parts):
+        if index % 2:
+            setter.tag(part)
+        else:
+            parts[index] = setter.text(part)
+    return "".join(parts)

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 KINDS = ("praktijkverhaal", "onder-de-loep", "in-het-kort", "artikel", "interview")
+
+# The printed fields a record may give again under `editions:`, for one publication: a story that
+# came from two editions prints each edition's own headline and wording there.
+EDITION_FIELDS = (
+    "title",
+    "place",
+    "lead",
+    "body",
+    "quotes",
+    "boxes",
+    "tips",
+    "reaction",
+    "links",
+    "links_intro",
+    "contact",
+)
 
 PROVINCES = (
     "Groningen",
@@ -100,12 +117,15 @@ class Record:
     tips: list[str] = field(default_factory=list)
     reaction: Reaction | None = None
     links: list[Link] = field(default_factory=list)
+    links_intro: str | None = None  # the words before the links; None: the language's "Kijk voor meer informatie op"
     contact: str | None = None
     factors: list[str] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     draft: bool = False
     body_line: int = 1  # the line of the record file where the body starts
+    # Publication name -> the printed fields (EDITION_FIELDS) that differ there, already read and typed.
+    editions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Top-level fields whose value could not be read (an error names each); "*" when nothing could be.
     # A query cannot tell whether such a record belongs in an edition, so the edition fails naming it.
     unreadable: set[str] = field(default_factory=set)
@@ -114,6 +134,14 @@ class Record:
     def region(self) -> str | None:
         """Return the CBS landsdeel of the record's province."""
         return region_of(self.province)
+
+    def for_publication(self, name: str, family: str | None = None) -> Record:
+        """Return the record as it prints in publication `name`: its `editions` fields for `name`
+        (or for `family`, the publication file an `each` edition comes from) over its own."""
+        changes = self.editions.get(name)
+        if changes is None and family:
+            changes = self.editions.get(family)
+        return replace(self, **changes) if changes else self
 
     def summary(self) -> dict:
         """Return the record's identifying fields as plain data (for listings and JSON)."""

@@ -26,7 +26,11 @@ class ResourceOutsideProject(FatalURLFetchingError):
 
 
 class ProjectURLFetcher(URLFetcher):
-    """Fetch `file:` and `data:` URLs inside the allowed folders only; never the network."""
+    """Fetch `file:` and `data:` URLs inside the allowed folders only; never the network.
+
+    Every file it fetches (fonts, images, the files a style sheet's url() names) is noted as an input
+    of the output being built (katern.manifest), so a changed image rebuilds what shows it.
+    """
 
     def __init__(self, allowed: list[Path]):
         super().__init__(allowed_protocols=("file", "data"))
@@ -34,6 +38,8 @@ class ProjectURLFetcher(URLFetcher):
 
     def fetch(self, url: str, headers=None):
         """Refuse anything that is not a data URL or a file inside an allowed folder."""
+        from katern.manifest import note_missing, note_read
+
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             return super().fetch(url, headers)
@@ -42,6 +48,10 @@ class ProjectURLFetcher(URLFetcher):
         path = Path(unquote(urlsplit(url).path))
         if not self.resolver.allows(path):
             raise ResourceOutsideProject(f"refused to load {path.resolve()}: it lies outside the project")
+        if path.is_file():
+            note_read(path.resolve())
+        else:
+            note_missing(path)
         return super().fetch(url, headers)
 
 
@@ -53,6 +63,7 @@ class RenderedPdf:
     errors: list[str] = field(default_factory=list)  # resources that failed to load
     anchors: dict[str, int] = field(default_factory=dict)  # element id -> 1-based page number
     lines: list[int] = field(default_factory=list)  # lines of text laid out on each page
+    faults: list = field(default_factory=list)  # katern.preflight.Fault, with render_pdf(preflight=True)
 
 
 # Resource failures WeasyPrint logs (ERROR for images, stylesheets, attachments; DEBUG for font files):
@@ -179,8 +190,13 @@ def render_pdf(
     stamp: dt.datetime,
     variant: str | None = "pdf/ua-1",
     extra_css: str | None = None,
+    preflight: bool = False,
 ) -> RenderedPdf:
-    """Lay out `html` with WeasyPrint and return the PDF bytes, page count, WeasyPrint's warnings and errors."""
+    """Lay out `html` with WeasyPrint and return the PDF bytes, page count, WeasyPrint's warnings and errors.
+
+    With `preflight`, also measure the layout faults of the laid-out pages (see katern.preflight) into
+    `faults`; should the preflight itself fail, that is one more warning, never a failed layout.
+    """
     stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     fetcher = ProjectURLFetcher(allowed)
     with collect_weasyprint_warnings() as collected, _source_date_epoch(stamp):
@@ -200,13 +216,24 @@ def render_pdf(
     for number, page in enumerate(document.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)
+    faults = []
+    warnings = list(collected.warnings)
+    if preflight:
+        from katern.preflight import preflight as layout_preflight
+
+        try:
+            faults = layout_preflight(document)
+        except Exception as exc:  # a fault of the preflight, not of the publication: say so, keep the PDF
+            log.debug("layout preflight failed", exc_info=True)
+            warnings.append(f"the layout preflight could not check this publication ({type(exc).__name__}: {exc})")
     return RenderedPdf(
         data=data,
         pages=len(document.pages),
-        warnings=list(collected.warnings),
+        warnings=warnings,
         errors=list(collected.errors),
         anchors=anchors,
         lines=[_line_count(page) for page in document.pages],
+        faults=faults,
     )
 
 

@@ -372,7 +372,15 @@ def _markdown_fields(record: Record) -> list[tuple[str, str, int | None]]:
     fields += [(f"tips[{i}]", t, None) for i, t in enumerate(record.tips, 1)]
     if record.contact:
         fields.append(("contact", record.contact, None))
+    for name, changes in record.editions.items():  # what it prints instead in one publication: checked alike
+        variant = replace(record.for_publication(name), editions={})
+        fields += [(f"editions.{name}.{f}", t, None) for f, t, _ in _markdown_fields(variant) if _top(f) in changes]
     return fields
+
+
+def _top(name: str) -> str:
+    """Return the record field a problem's field names ('boxes' for 'boxes[2].body')."""
+    return name.split("[")[0].split(".")[0]
 
 
 def _printed_fields(record: Record) -> list[tuple[str, str]]:
@@ -385,6 +393,12 @@ def _printed_fields(record: Record) -> list[tuple[str, str]]:
         texts += [("reaction.quote", record.reaction.quote), ("reaction.name", record.reaction.name)]
         texts += [("reaction.title", record.reaction.title or ""), ("reaction.role", record.reaction.role or "")]
     texts += [(name, text) for name, text, _line in _markdown_fields(record)]
+    for name, changes in record.editions.items():  # the Markdown ones are among _markdown_fields already
+        variant = replace(record.for_publication(name), editions={})
+        markdown = {f for f, _t, _line in _markdown_fields(variant)}
+        texts += [
+            (f"editions.{name}.{f}", t) for f, t in _printed_fields(variant) if _top(f) in changes and f not in markdown
+        ]
     return texts
 
 

@@ -612,10 +612,7 @@ def analyse_record(
 def strict_records(project: Project) -> set[str]:
     """Return the slugs of the records in a publication that asks for `readability: strict`."""
     return {
-        record.slug
-        for pub in project.publications.values()
-        if pub.readability == "strict"
-        for record in pub.records
+        record.slug for pub in project.publications.values() if pub.readability == "strict" for record in pub.records
     }
 
 

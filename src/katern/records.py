@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 from katern.errors import Problem
-from katern.models import KINDS, Box, Image, Link, Reaction, Record, Source
+from katern.models import EDITION_FIELDS, KINDS, Box, Image, Link, Reaction, Record, Source
 from katern.paths import RefusedPath, Resolver
-from katern.schema import FieldReader, load_yaml, shorten
+from katern.schema import FieldReader, did_you_mean, load_yaml, shorten
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# The fields of a record that are the same in every publication (an edition cannot give them).
+RECORD_ONLY_FIELDS = (
+    "kind",
+    "date",
+    "municipalities",
+    "province",
+    "themes",
+    "factors",
+    "images",
+    "sources",
+    "draft",
+    "editions",
+)
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
@@ -29,9 +45,10 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     return front, body.strip("\n"), body_line
 
 
-def parse_record(path: Path, text: str, problems: list[Problem]) -> Record:
+def parse_record(path: Path, text: str, problems: list[Problem], publications: Collection[str] | None = None) -> Record:
     """Parse one record's text; add every problem found to `problems`.
 
+    `publications` are the names a record's `editions` may use (None: they are not checked).
     A record that cannot be read is still returned, with the fields it lacks marked unreadable, so
     that no publication can leave it out without saying so.
     """
@@ -83,12 +100,14 @@ def parse_record(path: Path, text: str, problems: list[Problem]) -> Record:
         tips=r.text_list("tips"),
         reaction=_reaction(r.mapping("reaction")),
         links=[_link(link) for link in r.mappings("links")],
+        links_intro=r.text("links_intro"),
         contact=r.text("contact"),
         factors=r.text_list("factors"),
         images=[_image(i) for i in r.mappings("images")],
         sources=[_source(s) for s in r.mappings("sources")],
         draft=r.boolean("draft"),
         body_line=body_line,
+        editions=_editions(r, publications),
     )
     if not record.sources and "sources" not in data:
         r.problem(
@@ -157,6 +176,52 @@ def _image(r: FieldReader) -> Image:
     return image
 
 
+def _editions(r: FieldReader, publications: Collection[str] | None) -> dict[str, dict[str, Any]]:
+    """Read `editions`: per publication name, the printed fields that differ there."""
+    editions: dict[str, dict[str, Any]] = {}
+    for name, e in r.mappings_by_key("editions"):
+        if publications is not None and name not in publications:
+            r.problem(
+                f"editions.{name}",
+                f"unknown publication '{shorten(name)}'.{did_you_mean(name, publications)} "
+                "Under 'editions', give the name of a publication file in content/publications/ "
+                "(without .yaml), for example 'integraal-werken-zuid'.",
+            )
+        changes: dict[str, Any] = {}
+        for key in e.data:
+            key = str(key)
+            if key in RECORD_ONLY_FIELDS:
+                e.problem(
+                    key,
+                    f"'{key}' cannot differ per publication: it is the record's own, and decides which "
+                    f"publications select it. An edition can print its own: {', '.join(EDITION_FIELDS)}.",
+                )
+            elif key not in EDITION_FIELDS:
+                e.problem(
+                    key,
+                    f"'{shorten(key)}' is not a field an edition can give.{did_you_mean(key, EDITION_FIELDS)} "
+                    f"An edition can print its own: {', '.join(EDITION_FIELDS)}.",
+                )
+        for key in EDITION_FIELDS:
+            if key not in e.data:
+                continue
+            if key in ("quotes", "tips"):
+                value: Any = e.text_list(key)
+            elif key == "boxes":
+                value = [Box(b.text("title", True) or "", b.text("body", True) or "") for b in e.mappings(key)]
+            elif key == "reaction":
+                value = _reaction(e.mapping(key))
+            elif key == "links":
+                value = [_link(link) for link in e.mappings(key)]
+            else:
+                value = e.text(key, required=key in ("title", "body"))
+                if value is None:
+                    continue
+            changes[key] = value
+        editions[name] = changes
+    return editions
+
+
 def _source(r: FieldReader) -> Source:
     source = Source(
         title=r.text("title", True) or "",
@@ -175,13 +240,24 @@ def discover_records(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.md") if not any(part.startswith(".") for part in p.parts))
 
 
+def publication_names(folder: Path) -> list[str]:
+    """Return the names of the publication files in `folder` (content/publications), which `editions` may use."""
+    if not folder.is_dir():
+        return []
+    return sorted({p.stem for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")]})
+
+
 def load_records(folder: Path, problems: list[Problem], resolver: Resolver) -> list[Record]:
     """Parse every record under `folder`; problems go to `problems`.
+
+    A record's `editions` are checked against the publication files next to `folder`
+    (content/publications).
 
     Files that cannot be read (outside the project through a link, not UTF-8) are returned as
     unreadable records, so a publication that might select them fails instead of leaving them out.
     """
     records = []
+    publications = publication_names(folder.parent / "publications")
     for path in discover_records(folder):
         try:
             resolver.confine(path)
@@ -198,5 +274,5 @@ def load_records(folder: Path, problems: list[Problem], resolver: Resolver) -> l
             problems.append(Problem(path, f"cannot be read: {exc.strerror}."))
             records.append(unreadable_record(path))
             continue
-        records.append(parse_record(path, text, problems))
+        records.append(parse_record(path, text, problems, publications))
     return records

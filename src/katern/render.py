@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from katern.errors import BuildError
 from katern.labels import LABELS, format_date
-from katern.markup import MarkupError, to_html
+from katern.markup import MarkupError, to_html, typeset
 from katern.models import Image, Record
 from katern.paths import RefusedPath, Resolver, abbreviate
 from katern.project import Project
@@ -41,7 +41,12 @@ def _inline_markdown(text: str | None) -> Markup:
 
 
 class ConfinedLoader(jinja2.BaseLoader):
-    """Load templates from the search folders, refusing any (a link, say) whose file lies outside them."""
+    """Load templates from the search folders, refusing any (a link, say) whose file lies outside them.
+
+    Every template it loads is noted as an input of the output being built (katern.manifest), and so
+    is every folder it looked in first without finding the template: a project override that is
+    added later (layouts/partials/colophon.html) makes the output out of date.
+    """
 
     def __init__(self, folders: list[Path], resolver: Resolver):
         self.folders = [Path(f) for f in folders]
@@ -49,16 +54,23 @@ class ConfinedLoader(jinja2.BaseLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str):
         """Return the source of the first `template` on the search path."""
+        from katern.manifest import note_missing, note_read
+
         pieces = split_template_path(template)
+        own = Path(self.resolver.project) / "layouts"  # the project's folder, also when it does not exist yet
+        if own.resolve() not in [f.resolve() for f in self.folders]:
+            note_missing(own.joinpath(*pieces))
         for folder in self.folders:
             candidate = folder.joinpath(*pieces)
             if not candidate.is_file():
+                note_missing(candidate)
                 continue
             try:
                 real = self.resolver.confine(candidate, within=folder)
             except RefusedPath as exc:
                 raise BuildError(f"layout '{template}' {exc.message}", path=candidate, field="layout") from None
             source = real.read_text(encoding="utf-8")
+            note_read(real)
             mtime = real.stat().st_mtime
             return source, str(candidate), lambda real=real, mtime=mtime: real.stat().st_mtime == mtime
         raise jinja2.TemplateNotFound(template)
@@ -180,8 +192,20 @@ class StoryView:
         return getattr(self.record, name)
 
 
-def _story_view(project: Project, record: Record, shift: int, embed: bool, max_quotes: int | None = None) -> StoryView:
-    """Split the body at its subheadings and hand out the pull quotes between the parts."""
+def _story_view(
+    project: Project,
+    record: Record,
+    shift: int,
+    embed: bool,
+    max_quotes: int | None = None,
+    pub: Publication | None = None,
+) -> StoryView:
+    """Split the body at its subheadings and hand out the pull quotes between the parts.
+
+    In `pub` the record prints as it does there: with the fields its `editions` give for that publication.
+    """
+    if pub is not None:
+        record = record.for_publication(pub.name, pub.family)
     try:
         html = str(markdown_to_html(record.body, shift))
     except BuildError as exc:
@@ -205,18 +229,25 @@ def _story_view(project: Project, record: Record, shift: int, embed: bool, max_q
     return StoryView(record, parts, quotes, images)
 
 
-def build_context(project: Project, pub: Publication, target: str, theme: Theme) -> dict:
-    """Gather everything the layouts need for one publication."""
+def build_context(project: Project, pub: Publication, target: str, theme: Theme, blank_pages: int = 0) -> dict:
+    """Gather everything the layouts need for one publication.
+
+    `blank_pages` is how many blank pages a brochure gets before its back cover (partials/blank-pages.html),
+    so that its page count is a multiple of 4; the build finds it by laying the brochure out once.
+    """
     labels = LABELS[pub.language]
     level = pub.layout_spec.story_heading
     story_sheet = "one" in pub.layout_spec.records and len(pub.records) == 1 and "many" not in pub.layout_spec.records
     max_quotes = 1 if story_sheet else None
-    stories = [_story_view(project, r, level - 1, target != "print", max_quotes) for r in pub.records]
+    stories = [_story_view(project, r, level - 1, target != "print", max_quotes, pub) for r in pub.records]
     sections = []
     for kind in pub.layout_spec.sections:
         items = [s for s in stories if s.record.kind == kind]
         if items:
             sections.append({"kind": kind, "label": labels[kind], "stories": items})
+    if sections:  # in reading order, as the sections print them, for every contents list
+        grouped = [s for section in sections for s in section["stories"]]
+        stories = grouped + [s for s in stories if all(s is not g for g in grouped)]
     return {
         "pub": pub,
         "target": target,
@@ -230,28 +261,41 @@ def build_context(project: Project, pub: Publication, target: str, theme: Theme)
         "heading_level": level,
         "factor_sheet": pub.is_factor_sheet,
         "story_sheet": story_sheet,
+        "blank_pages": blank_pages if target == "print" else 0,
         "logo": {"src": logo_url(theme, embed=target != "print"), "alt": theme.logo_alt} if theme.logo else None,
     }
 
 
-def render_html(project: Project, pub: Publication, target: str = "print", fit_css: str = "") -> str:
+def render_html(
+    project: Project,
+    pub: Publication,
+    target: str = "print",
+    fit_css: str = "",
+    blank_pages: int = 0,
+    press: bool = False,
+) -> str:
     """Render the publication as HTML: `print` for WeasyPrint, `screen` for the self-contained booklet.
 
     `fit_css` is added after the theme's styles (the body size a one-page sheet was fitted at).
+    `blank_pages` blank pages go before a brochure's back cover (to make its page count a multiple of 4).
+    `press` adds the theme's press.css after the layout's style files: bleed, crop marks, panels into the bleed.
     """
     theme = project.styles.get(pub.theme)
     if theme is None:
         raise BuildError(f"unknown theme '{pub.theme}'.", path=pub.path, field="theme")
     env = make_environment(project)
     layout = pub.layout_spec if target == "print" else project.layouts.get("screen")
+    if press:
+        layout = replace(layout, styles=(*layout.styles, "press.css"))
     template = get_template(env, layout.template)
-    context = build_context(project, pub, target, theme)
+    context = build_context(project, pub, target, theme, blank_pages)
     embed = target != "print"
     css = load_css(project, theme, layout, embed=embed)
     context["css"] = Markup(font_face_css(embed=embed) + "\n" + css + ("\n" + fit_css if fit_css else ""))
     if target == "print":
         context["page_size"] = pub.page_size
-    return _render(template, context)
+    # Dutch typesetting (non-breaking spaces, address breaks, names kept whole); see markup.typeset.
+    return typeset(_render(template, context), pub.language, breaks=target == "print")
 
 
 def _render(template: jinja2.Template, context: dict) -> str:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from katern.errors import BuildError
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -118,17 +124,152 @@ def font_face_css(embed: bool) -> str:
     return "\n".join(rules)
 
 
+# The subsets of this process, by cache key, and the folder they are also kept in (set by a build).
+_subsets: dict[str, bytes] = {}
+_kept: set[tuple[Path, str]] = set()  # (cache folder, key) this process wrote or found there
+_cache_folder: Path | None = None
+FONT_CACHE_MAGIC = b"katern-font-subset 1\n"  # then the SHA-256 of the WOFF2 data, a newline, the data
+
+
+def set_font_cache(folder: Path | None) -> Path | None:
+    """Keep the booklet's font subsets in `folder` from now on (None: in memory only); return the one before."""
+    global _cache_folder
+    previous, _cache_folder = _cache_folder, (Path(folder) if folder is not None else None)
+    return previous
+
+
+def font_cache_folder() -> Path | None:
+    return _cache_folder
+
+
+@contextmanager
+def font_cache(folder: Path | None) -> Iterator[None]:
+    """Keep the booklet's font subsets in `folder` meanwhile (a build's `.katern-cache/fonts`)."""
+    previous = set_font_cache(folder)
+    try:
+        yield
+    finally:
+        set_font_cache(previous)
+
+
+def subset_key(data: bytes) -> str:
+    """Return the cache key of a font's booklet subset: the font file, the character set, katern and fontTools."""
+    import katern
+
+    sha = hashlib.sha256()
+    for part in (
+        hashlib.sha256(data).hexdigest(),
+        BOOKLET_CHARACTERS,
+        ",".join(SUBSET_FEATURES),
+        "woff2",
+        katern.__version__,
+        _fonttools_version(),
+    ):
+        sha.update(part.encode("utf-8") + b"\0")
+    return sha.hexdigest()
+
+
 @cache
+def _fonttools_version() -> str:
+    import importlib.metadata
+
+    return importlib.metadata.version("fonttools")
+
+
+def _cache_file(key: str) -> Path | None:
+    return _cache_folder / f"{key}.woff2" if _cache_folder is not None else None
+
+
+def cached_subset(key: str) -> bytes | None:
+    """Return the subset kept under `key` in memory or in the cache folder; a damaged file counts as none.
+
+    A subset this process has in memory is also written to the cache folder when it is not there yet,
+    so the next build (another process) finds it.
+    """
+    if key in _subsets:
+        path = _cache_file(key)
+        if path is not None and (path.parent, key) not in _kept and not path.is_file():
+            _keep_subset(key, _subsets[key])
+        return _subsets[key]
+    path = _cache_file(key)
+    if path is None:
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head, _, rest = raw.partition(b"\n")
+    digest, _, data = rest.partition(b"\n")
+    if head + b"\n" != FONT_CACHE_MAGIC or hashlib.sha256(data).hexdigest().encode() != digest or not data:
+        log.info("ignoring the damaged font cache file %s; it is made again", path)
+        return None
+    _subsets[key] = data
+    _kept.add((path.parent, key))
+    return data
+
+
+def _keep_subset(key: str, data: bytes) -> None:
+    _subsets[key] = data
+    path = _cache_file(key)
+    if path is None:
+        return
+    _kept.add((path.parent, key))
+    from katern.fsutil import atomic_write
+
+    payload = FONT_CACHE_MAGIC + hashlib.sha256(data).hexdigest().encode() + b"\n" + data
+    try:
+        atomic_write(path, payload)
+    except OSError as exc:  # a cache that cannot be written only costs time
+        log.info("cannot write the font cache file %s: %s", path, exc.strerror)
+
+
 def web_font(path: Path) -> bytes:
-    """Return the font reduced to the booklet's character set, as WOFF2 (computed once per process)."""
+    """Return the font reduced to the booklet's character set, as WOFF2.
+
+    A subset is made once per font file and character set: it is kept in memory, and during a build
+    on disk in `build/.katern-cache/fonts/` (see font_cache), so the next build and every worker
+    process read it instead of subsetting again (about a second a font).
+    """
+    from katern.manifest import note_read
+
+    note_read(path)
+    data = Path(path).read_bytes()
+    key = subset_key(data)
+    cached = cached_subset(key)
+    if cached is not None:
+        return cached
+    subset = subset_font(data)
+    _keep_subset(key, subset)
+    return subset
+
+
+def needs_subset(path: Path) -> bool:
+    """Say whether `web_font(path)` would have to subset (nothing in memory or in the cache folder)."""
+    return cached_subset(subset_key(Path(path).read_bytes())) is None
+
+
+def booklet_font_files() -> list[Path]:
+    """Return the font files of katern's own faces that the HTML booklet embeds."""
+    return [
+        font_path(package, filename)
+        for family, package, weight, style, filename in FONT_FACES
+        if (family, weight, style) in BOOKLET_FACES
+    ]
+
+
+SUBSET_FEATURES = ("kern", "liga", "onum", "lnum", "pnum", "tnum")
+
+
+def subset_font(data: bytes) -> bytes:
+    """Reduce a font (the bytes of a .ttf or .otf file) to the booklet's character set, as WOFF2."""
     import io
 
     from fontTools import subset
 
     options = subset.Options()
-    options.layout_features = ["kern", "liga", "onum", "lnum", "pnum", "tnum"]
+    options.layout_features = list(SUBSET_FEATURES)
     options.flavor = "woff2"
-    font = subset.load_font(str(path), options)
+    font = subset.load_font(io.BytesIO(data), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=BOOKLET_CHARACTERS)
     subsetter.subset(font)
