@@ -24,6 +24,7 @@ from katern.build import UP_TO_DATE, build
 from katern.cli import cli
 from katern.manifest import CACHE_NAME, MANIFEST_NAME
 from katern.project import load_project
+from katern.resources import builtin_dir
 
 
 def mtimes(folder: Path) -> dict[str, int]:
@@ -204,7 +205,7 @@ def test_a_layout_override_rebuilds_the_publications_whose_layout_includes_it(tw
     root, out = two_booklets
     partial = root / "layouts" / "partials" / "factors.html"  # only the brochure has the factors spread
     partial.parent.mkdir(parents=True)
-    builtin = Path(katern.__file__).resolve().parents[2] / "layouts" / "partials" / "factors.html"
+    builtin = builtin_dir("layouts") / "partials" / "factors.html"  # installed or in the checkout
     partial.write_text(builtin.read_text(encoding="utf-8") + "<!-- eigen 4711 -->\n", encoding="utf-8")
     assert statuses(html(root, out)) == {"van-nul-tot-later": "built", "zuid-holland": UP_TO_DATE}
     assert "eigen 4711" in (out / "van-nul-tot-later.html").read_text(encoding="utf-8")
