@@ -8,6 +8,8 @@ refused unless it lies inside the project, katern's own layouts and styles, or t
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,3 +129,11 @@ def not_an_image(path: Path) -> str | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         return f"'{path.name}' is not an image that can be printed ({exc}). Use a PNG, JPEG or SVG file."
     return None
+
+
+def file_url(path: Path, embed: bool) -> str:
+    """Return a file URL for print, or a data URL holding the file for the HTML booklet."""
+    if not embed:
+        return path.as_uri()
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 import re
 from dataclasses import dataclass, replace
 from html import unescape
@@ -18,7 +16,7 @@ from katern.errors import BuildError
 from katern.labels import LABELS, format_date
 from katern.markup import MarkupError, to_html, typeset
 from katern.models import Image, Record
-from katern.paths import RefusedPath, Resolver, abbreviate
+from katern.paths import RefusedPath, Resolver, abbreviate, file_url
 from katern.project import Project
 from katern.publications import Publication
 from katern.registry import Layout
@@ -151,17 +149,9 @@ def _resolve_css_urls(project: Project, css: str, path: Path, embed: bool) -> st
             target = project.resolver.reference(ref, path.parent, kind="file")
         except RefusedPath as exc:
             raise BuildError(f"url({abbreviate(ref)}): {exc.message}", path=path) from None
-        return f"url('{_file_url(target, embed)}')"
+        return f"url('{file_url(target, embed)}')"
 
     return CSS_URL_RE.sub(replace, css)
-
-
-def _file_url(path: Path, embed: bool) -> str:
-    """Return a file URL for print, or a data URL holding the file for the HTML booklet."""
-    if not embed:
-        return path.as_uri()
-    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
 IMG_SRC_RE = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
@@ -174,7 +164,7 @@ def image_url(project: Project, record: Record, src: str, embed: bool) -> str:
     except RefusedPath as exc:
         raise BuildError(f"image: {exc.message}", path=record.path, field="images") from None
     try:
-        return _file_url(path, embed)
+        return file_url(path, embed)
     except OSError as exc:
         raise BuildError(f"image '{src}' cannot be read: {exc.strerror}", path=record.path, field="images") from exc
 

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from katern.errors import Problem
+from katern.labels import MONTHS
 
 MAX_DEPTH = 20
 """Lists and mappings may sit at most this many levels inside each other (real content needs about four)."""
@@ -21,20 +22,7 @@ MAX_DEPTH = 20
 MAX_NODES = 10_000
 """A YAML text may stand for at most this many values once its aliases (*name) are expanded."""
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = MONTHS["en"]  # for messages, which are English
 _DATE_LIKE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ].*)?", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _MERGE_TAG = "tag:yaml.org,2002:merge"

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from katern.errors import BuildError, Problem
-from katern.paths import RefusedPath, Resolver, not_an_image
+from katern.paths import RefusedPath, Resolver, file_url, not_an_image
 from katern.resources import builtin_dir, web_font
 from katern.schema import FieldReader, did_you_mean, load_yaml, shorten
 
@@ -259,12 +259,7 @@ def not_a_font(path: Path) -> str | None:
 
 def known_colors(theme: Theme) -> set[str]:
     """Return the colour names a theme can set: the custom properties of its theme.css files."""
-    names: set[str] = set()
-    for path in theme.style_files("theme.css"):
-        for match in ROOT_VARIABLE_RE.finditer(_root_block(path.read_text(encoding="utf-8"))):
-            if _is_color(match[2]):
-                names.add(match[1])
-    return names
+    return set(_file_colors(theme))
 
 
 def _root_block(css: str) -> str:
@@ -276,15 +271,20 @@ def _is_color(value: str) -> bool:
     return bool(HEX_RE.match(value.split("/*")[0].strip()))
 
 
-def base_colors(theme: Theme) -> dict[str, str]:
-    """Return every colour of the theme: the values in its theme.css files, then its theme.yaml colours."""
+def _file_colors(theme: Theme) -> dict[str, str]:
+    """Return the colours the theme's theme.css files set in :root, the last file winning."""
     colors: dict[str, str] = {}
     for path in theme.style_files("theme.css"):
         for match in ROOT_VARIABLE_RE.finditer(_root_block(path.read_text(encoding="utf-8"))):
             value = match[2].split("/*")[0].strip()
             if _is_color(value):
                 colors[match[1]] = value.lower()
-    return {**colors, **theme.colors}
+    return colors
+
+
+def base_colors(theme: Theme) -> dict[str, str]:
+    """Return every colour of the theme: the values in its theme.css files, then its theme.yaml colours."""
+    return {**_file_colors(theme), **theme.colors}
 
 
 def _derive_colors(theme: Theme, given: set[str]) -> None:
@@ -383,12 +383,7 @@ def logo_url(theme: Theme, embed: bool) -> str | None:
     """Return the logo as a file URL for print, or as data for the HTML booklet."""
     if theme.logo is None:
         return None
-    if not embed:
-        return theme.logo.as_uri()
-    mime = "image/svg+xml" if theme.logo.suffix.lower() == ".svg" else "image/png"
-    if theme.logo.suffix.lower() in {".jpg", ".jpeg"}:
-        mime = "image/jpeg"
     try:
-        return f"data:{mime};base64,{base64.b64encode(theme.logo.read_bytes()).decode()}"
+        return file_url(theme.logo, embed)
     except OSError as exc:
         raise BuildError(f"the logo cannot be read: {exc.strerror}", path=theme.logo) from exc
