@@ -276,13 +276,12 @@ def test_every_publication_builds_a_pdf_and_html(built):
         assert result.pages == len(pypdf.PdfReader(built.pdf(name)).pages)
 
 
-# Layout preflight faults still in the shipped brochure (issue 8 is not finished): the relayout pass that
-# tightens a story's run-out page is not built yet, and WeasyPrint has no hyphenate-limit-lines. Any other
-# warning, or a fault that is not listed here, fails.
+# Layout preflight faults that stay in the shipped publications, each with why. Any other warning, or a
+# fault that is not listed here, fails.
+# - Dronten runs 17 lines (14 % of a page) onto its second page: too many to pull back by setting it
+#   tighter (makeup.TIGHT_REACH), and the seed has no more text for it; shortening it is an editor's call.
 KNOWN_LAYOUT_FAULTS = {
-    ("van-nul-tot-later", "page 20, story 'sliedrecht-kids-en-koffie': near-empty-page"),
-    ("van-nul-tot-later", "page 30, story 'dronten-dronter-koers': near-empty-page"),
-    ("van-nul-tot-later", "page 33, story 'diemen-jeugdhulp-naar-school': hyphen-ladder"),
+    ("van-nul-tot-later", "page 29, story 'dronten-dronter-koers': near-empty-page"),
 }
 
 

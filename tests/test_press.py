@@ -136,11 +136,15 @@ def test_brochure_page_count_is_a_multiple_of_four(press, name, suffix):
 @pytest.mark.parametrize("name", BROCHURES)
 @pytest.mark.parametrize("suffix", ["", "-press"], ids=["screen", "press"])
 def test_blank_pages_come_only_between_the_colophon_and_the_back_cover(press, name, suffix):
-    """The padding is deliberate: fewer than 4 blank pages, after the colophon, before the back cover."""
+    """The padding is deliberate: fewer than 4 blank pages, after the colophon, before the back cover, or
+    one before a two-page story so that its pages face each other (makeup.place_blank_pages)."""
     texts = [page.extract_text().strip() for page in PdfReader(press / f"{name}{suffix}.pdf").pages]
     colophon = max(i for i, text in enumerate(texts) if text.startswith("Colofon"))
     blanks = [i for i, text in enumerate(texts) if not text]  # blank: no text, no folio, no running head
-    assert blanks == list(range(colophon + 1, len(texts) - 1)), (colophon, blanks, len(texts))
+    facing = [i for i in blanks if i < colophon]
+    for i in facing:  # 0-based i: the story after it starts on page i + 2, an even, left-hand page
+        assert i % 2 == 0 and texts[i + 1] and texts[i - 1], (i, facing)
+    assert blanks[len(facing) :] == list(range(colophon + 1, len(texts) - 1)), (colophon, blanks, len(texts))
     assert len(blanks) < 4
     assert texts[-1] and "Ministerie van Volksgezondheid" in texts[-1]  # the back cover stays last
 

@@ -70,12 +70,18 @@ def test_booklet_sides_are_in_saddle_stitch_order(extras):
     assert "flip on the short edge" in note and "scaled" not in note
 
 
-def test_a4_handout_booklet_is_scaled_and_says_so(extras):
+def test_a4_publication_booklet_is_laid_out_at_a5_not_scaled(extras):
+    """An A4 publication's booklet is laid out again at A5, so its text keeps its size."""
     out, results = extras
     booklet = PdfReader(out / "werkende-factoren-booklet.pdf")
-    assert len(booklet.pages) == 2  # one page padded to four, two sides
-    assert "scaled down to A5" in " ".join(results["werkende-factoren"].notes)
-    assert "Alle gemeenten" in booklet.pages[0].extract_text()
+    assert len(booklet.pages) == 2  # two A5 pages padded to four, two sides
+    note = " ".join(results["werkende-factoren"].notes)
+    assert "laid out at A5 (the PDF is A4)" in note and "scaled" not in note
+    text = " ".join(page.extract_text() for page in booklet.pages)
+    assert "Alle gemeenten" in text and "Weet wat werkt" in text  # every factor, the first and the last
+    for page in booklet.pages:
+        content = page.get_contents().get_data().decode("latin-1")
+        assert not re.search(r"\b0\.707\d* 0\.0 0\.0 0\.707", content), "the A5 pages are placed at true size"
 
 
 @pytest.mark.parametrize("name", ["maatwerk-en-ontschotting", "werkende-factoren"])

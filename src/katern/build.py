@@ -38,12 +38,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from katern.errors import BuildError, KaternError, Problem
 from katern.fsutil import atomic_write, atomic_write_many, remove_stale_temps
+from katern.makeup import FACING, LayoutHints, better, place_blank_pages, spans, story_hints
 from katern.manifest import (
     CACHE_NAME,
     Digests,
@@ -303,6 +304,7 @@ class PrintLayout:
     verification: Verification
     blank_pages: int = 0  # blank pages before a brochure's back cover, to make a multiple of 4 pages
     fit_css: str = ""  # the body size a story sheet was fitted at
+    hints: LayoutHints = field(default_factory=LayoutHints)  # the make-up the layout was given (makeup.py)
 
 
 class Production:
@@ -358,28 +360,17 @@ class Production:
 def lay_out(prod: Production) -> PrintLayout:
     """Lay the publication out for print (a story sheet at the size that fits), check it and verify the PDF.
 
-    A brochure (a layout with a back cover) is laid out again with blank pages before its back cover
-    when its page count is not a multiple of 4, so that it folds and the press PDF has the same pages.
+    Any other publication gets a make-up pass (`_make_up`, makeup.py): laid out once, then again with the
+    hints its preflight asks for, and a brochure (a layout with a back cover) with the blank pages that make
+    its page count a multiple of 4, so that it folds and the press PDF has the same pages.
     """
-    project, pub = prod.project, prod.pub
+    pub = prod.pub
     stamp = build_date(pub.date)
-    blanks, fit = 0, ""
+    hints, fit = LayoutHints(), ""
     if is_story_sheet(pub):
         html, pdf, fit = _fit_sheet(prod, stamp)
     else:
-        html = render_html(project, pub, "print")
-        pdf = _render_checked(prod, html, stamp, None, report=False, preflight=True)
-        blanks = (-pdf.pages) % 4 if pub.layout_spec.back_cover else 0
-        if blanks:
-            html = render_html(project, pub, "print", blank_pages=blanks)
-            pdf = _render_checked(prod, html, stamp, None, report=False, preflight=True)
-            if pdf.pages % 4:
-                prod.warn(
-                    f"{pub.name}: {pdf.pages} pages, not a multiple of 4, even with {blanks} blank page(s) before "
-                    "the back cover. Does the layout include partials/blank-pages.html?"
-                )
-            else:
-                prod.note(f"{pub.name}: {blanks} blank page(s) before the back cover make {pdf.pages} pages.")
+        html, pdf, hints = _make_up(prod, stamp)
         for warning in pdf.warnings:
             prod.warn(f"{pub.name}: WeasyPrint: {warning}")
     for warning in fit_warnings(pub, pdf):
@@ -387,8 +378,58 @@ def lay_out(prod: Production) -> PrintLayout:
     for warning in warnings_for(pub.name, getattr(pdf, "faults", [])):
         prod.warn(warning)
     prod.check_strict()
+    pdf.data = make_accessible(pdf.data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
     verification = _verified(pdf.data, prod.target("pdf"))
-    return PrintLayout(html, pdf, stamp, verification, blanks, fit)
+    return PrintLayout(html, pdf, stamp, verification, hints.blank_pages, fit, hints)
+
+
+ENDS = ("werkende-factoren", "colofon")  # anchors of sections that start a page of their own, after stories
+
+
+def _make_up(
+    prod: Production, stamp: dt.datetime, pub: Publication | None = None, label: str | None = None
+) -> tuple[str, RenderedPdf, LayoutHints]:
+    """Lay the publication out, then again with the make-up hints and blank pages its first layout asks for.
+
+    A second layout with story hints (tight, few-hyphens) is kept only when its preflight finds fewer
+    faults; the blank pages are then placed from the pages the stories start on, which blank pages
+    before a story or the back cover do not change. `pub` is another form of the publication (the A5
+    booklet of an A4 one), named `label` in what is said.
+    """
+    project, pub = prod.project, pub or prod.pub
+    label = label or pub.name
+    slugs = [r.slug for r in pub.records]
+
+    def attempt(hints: LayoutHints) -> tuple[str, RenderedPdf]:
+        html = render_html(project, pub, "print", blank_pages=hints.blank_pages, layout_hints=hints.for_template())
+        return html, _render_checked(prod, html, stamp, None, report=False, preflight=True, repair=False)
+
+    hints = LayoutHints()
+    html, pdf = attempt(hints)
+    found = spans(pdf.anchors, slugs, pdf.pages, ENDS)
+    tried = story_hints(getattr(pdf, "faults", []), found, pdf.lines)
+    if tried:
+        html2, pdf2 = attempt(tried)
+        if better(pdf2.faults, pdf.faults):
+            hints, html, pdf = tried, html2, pdf2
+            found = spans(pdf.anchors, slugs, pdf.pages, ENDS)
+            prod.note(f"{label}: make-up: {'; '.join(tried.describe())}.")
+    if pub.layout_spec.back_cover and pdf.pages % 4:
+        before = pdf.pages
+        hints = place_blank_pages(hints, found, pdf.pages)
+        html, pdf = attempt(hints)
+        if pdf.pages % 4:
+            prod.warn(
+                f"{label}: {pdf.pages} pages, not a multiple of 4, even with {pdf.pages - before} blank "
+                "page(s). Does the layout include partials/blank-pages.html?"
+            )
+        else:
+            where = f"{hints.blank_pages} before the back cover"
+            facing = sorted(hints.get(FACING))
+            if facing:
+                where += f", {len(facing)} before two-page stories so their pages face ({', '.join(facing)})"
+            prod.note(f"{label}: {pdf.pages - before} blank page(s) make {pdf.pages} pages: {where}.")
+    return html, pdf, hints
 
 
 @output("pdf", "{name}.pdf")
@@ -405,8 +446,23 @@ def produce_pdf(prod: Production) -> list[Artifact]:
 def produce_booklet(prod: Production) -> list[Artifact]:
     """The PDF's pages imposed two-up for folding into a booklet."""
     layout, pub = prod.layout(), prod.pub
-    data, info = impose_booklet_data(layout.pdf.data, prod.target("pdf"), back_cover=pub.layout_spec.back_cover)
+    data = layout.pdf.data
+    native = pub.page_size != "A5" and not is_story_sheet(pub)
+    if native:
+        # Laid out again at A5, with its own make-up, so the body text keeps its size (scaled, an A4 page
+        # would print at about 6.7 pt). The booklet is print-only, so it is not tagged or validated.
+        label = f"{pub.name} (A5 booklet)"
+        _html, a5, _hints = _make_up(prod, layout.stamp, replace(pub, page_size="A5"), label)
+        for warning in a5.warnings:
+            prod.warn(f"{label}: WeasyPrint: {warning}")
+        for warning in warnings_for(label, getattr(a5, "faults", [])):
+            prod.warn(warning)
+        prod.check_strict()
+        data = a5.data
+    data, info = impose_booklet_data(data, prod.target("pdf"), back_cover=pub.layout_spec.back_cover)
     note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
+    if native and not info.scaled:
+        note += f", laid out at A5 (the PDF is {pub.page_size})"
     if info.blanks:
         note += f", {info.blanks} blank page(s) added"
     if info.scaled:
@@ -420,7 +476,13 @@ def produce_press(prod: Production) -> list[Artifact]:
     """The PDF for a print shop: the same layout with bleed and crop marks."""
     layout = prod.layout()
     html = render_html(
-        prod.project, prod.pub, "print", fit_css=layout.fit_css, blank_pages=layout.blank_pages, press=True
+        prod.project,
+        prod.pub,
+        "print",
+        fit_css=layout.fit_css,
+        blank_pages=layout.blank_pages,
+        press=True,
+        layout_hints=layout.hints.for_template(),
     )
     press = _render_checked(prod, html, layout.stamp, None, "press")
     press.data = press_boxes(press.data)
@@ -546,7 +608,7 @@ def _fit_sheet(prod: Production, stamp: dt.datetime) -> tuple[str, RenderedPdf, 
     def attempt(size: float) -> tuple[str, RenderedPdf]:
         if size not in tried:
             html = render_html(project, pub, "print", fit_css=fit_css(size))
-            tried[size] = (html, _render_checked(prod, html, stamp, None, report=False, preflight=True))
+            tried[size] = (html, _render_checked(prod, html, stamp, None, report=False, preflight=True, repair=False))
         return tried[size]
 
     def fits(size: float) -> bool:
@@ -583,14 +645,18 @@ def _render_checked(
     variant: str = "",
     report: bool = True,
     preflight: bool = False,
+    repair: bool = True,
 ) -> RenderedPdf:
     """Lay out the PDF; resources that failed to load are errors, WeasyPrint's other messages warnings.
 
-    With `preflight`, the laid-out pages are also checked for layout faults (see preflight.py).
+    With `preflight`, the laid-out pages are also checked for layout faults (see preflight.py). With
+    `repair`, what WeasyPrint's tagging leaves out of PDF/UA-1 is added (pdfua.py); a layout that may be
+    laid out again is repaired once it is kept.
     """
     project, pub = prod.project, prod.pub
     pdf = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=extra_css, preflight=preflight)
-    pdf.data = make_accessible(pdf.data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
+    if repair:
+        pdf.data = make_accessible(pdf.data)
     label = f"{pub.name} ({variant})" if variant else pub.name
     errors = getattr(pdf, "errors", [])
     if errors:
@@ -1123,3 +1189,46 @@ def build_publication(
         with font_cache(out_dir / CACHE_NAME / "fonts"):
             outcome = produce_publication(project, pub, out_dir, plan.todo, strict)
     return finish(plan, outcome, out_dir, manifest, tools)
+
+
+# --- another print renderer (katern serve) ---------------------------------------------------------------
+
+
+def lays_out_in_parts(pub: Publication) -> bool:
+    """Say whether `pub`'s print layout may be laid out story by story (katern.storylayout): not a story sheet."""
+    return not is_story_sheet(pub)
+
+
+class print_renderer:  # noqa: N801 - used as a context manager, like contextlib's
+    """Meanwhile, make the PDFs of the print layout (`lay_out`) with `render` instead of katern.pdf.render_pdf.
+
+    `render` takes render_pdf's arguments and returns what it returns (katern.storylayout.StoryLayout.render
+    does). Everything else is the build's own: the blank pages, the warnings, the preflight, make_accessible
+    and the validators in lay_out, and the outputs and the manifest committed as `build` commits them. The
+    press PDF (its own layout with bleed) is still made by render_pdf. For one thread at a time (katern
+    serve's builder): it swaps the module's `lay_out` while it lasts.
+    """
+
+    def __init__(self, render: Callable[..., RenderedPdf]):
+        self.render = render
+        self._saved: Callable | None = None
+
+    def __enter__(self) -> print_renderer:
+        global lay_out
+        self._saved, original, render = lay_out, lay_out, self.render
+
+        def lay_out_with(prod: Production) -> PrintLayout:
+            global render_pdf
+            saved = render_pdf
+            render_pdf = render
+            try:
+                return original(prod)
+            finally:
+                render_pdf = saved
+
+        lay_out = lay_out_with
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global lay_out
+        lay_out = self._saved

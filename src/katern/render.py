@@ -219,11 +219,19 @@ def _story_view(
     return StoryView(record, parts, quotes, images)
 
 
-def build_context(project: Project, pub: Publication, target: str, theme: Theme, blank_pages: int = 0) -> dict:
+def build_context(
+    project: Project,
+    pub: Publication,
+    target: str,
+    theme: Theme,
+    blank_pages: int = 0,
+    layout_hints: dict[str, tuple[str, ...]] | None = None,
+) -> dict:
     """Gather everything the layouts need for one publication.
 
     `blank_pages` is how many blank pages a brochure gets before its back cover (partials/blank-pages.html),
-    so that its page count is a multiple of 4; the build finds it by laying the brochure out once.
+    so that its page count is a multiple of 4; `layout_hints` names the stories to give a make-up class
+    (partials/story.html). The build finds both by laying the publication out once (see makeup.py).
     """
     labels = LABELS[pub.language]
     level = pub.layout_spec.story_heading
@@ -252,6 +260,7 @@ def build_context(project: Project, pub: Publication, target: str, theme: Theme,
         "factor_sheet": pub.is_factor_sheet,
         "story_sheet": story_sheet,
         "blank_pages": blank_pages if target == "print" else 0,
+        "layout_hints": (layout_hints or {}) if target == "print" else {},
         "logo": {"src": logo_url(theme, embed=target != "print"), "alt": theme.logo_alt} if theme.logo else None,
     }
 
@@ -263,12 +272,14 @@ def render_html(
     fit_css: str = "",
     blank_pages: int = 0,
     press: bool = False,
+    layout_hints: dict[str, tuple[str, ...]] | None = None,
 ) -> str:
     """Render the publication as HTML: `print` for WeasyPrint, `screen` for the self-contained booklet.
 
     `fit_css` is added after the theme's styles (the body size a one-page sheet was fitted at).
     `blank_pages` blank pages go before a brochure's back cover (to make its page count a multiple of 4).
     `press` adds the theme's press.css after the layout's style files: bleed, crop marks, panels into the bleed.
+    `layout_hints` gives stories a make-up class: {"tight": (slug, ...), "facing": ..., "few-hyphens": ...}.
     """
     theme = project.styles.get(pub.theme)
     if theme is None:
@@ -278,7 +289,7 @@ def render_html(
     if press:
         layout = replace(layout, styles=(*layout.styles, "press.css"))
     template = get_template(env, layout.template)
-    context = build_context(project, pub, target, theme, blank_pages)
+    context = build_context(project, pub, target, theme, blank_pages, layout_hints)
     embed = target != "print"
     css = load_css(project, theme, layout, embed=embed)
     context["css"] = Markup(font_face_css(embed=embed) + "\n" + css + ("\n" + fit_css if fit_css else ""))

@@ -1,0 +1,133 @@
+"""Page make-up: what a first layout of a publication says its second layout should change.
+
+The build lays a publication out once, reads the layout preflight (preflight.py) and the page each story
+starts on, and asks this module for `LayoutHints`: the classes layouts give a story (partials/story.html)
+and the blank pages a brochure needs. Nothing here lays anything out; the build does, and keeps the
+second layout only if it is better (`better`).
+
+- `tight`: a story whose last page holds only a few of its lines (a run-out or near-empty page) is set a
+  little tighter (print.css `.story.tight`: leading, spacing, intro) to pull those lines back.
+- `few-hyphens`: a story with more than two hyphenated lines in a row (WeasyPrint has no
+  hyphenate-limit-lines) is hyphenated only in longer words (print.css `.story.few-hyphens`), so its
+  lines break elsewhere.
+- `facing`: a brochure's page count is padded to a multiple of 4 with blank pages. The spare pages go,
+  first, before a two-page story that would start on a right-hand page and turn over: it then starts on
+  a left-hand page and its pages face each other (brochure.css `.story.facing`: break-before: left).
+  What is left goes before the back cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from katern.preflight import HYPHEN_LADDER, NEAR_EMPTY_PAGE, RUN_OUT_PAGE, Fault
+
+TIGHT = "tight"
+FEW_HYPHENS = "few-hyphens"
+FACING = "facing"
+
+# A last page holding more of a story's lines than this share cannot be pulled back by setting the
+# story tighter (print.css gives about 3 % in leading and spacing): tightening it would only look worse.
+TIGHT_REACH = 0.06
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one story lies in a laid-out publication: its first page and how many pages it takes."""
+
+    slug: str
+    start: int  # 1-based
+    length: int
+
+
+@dataclass
+class LayoutHints:
+    """What the layouts are told after a first layout: story classes by kind, and blank pages."""
+
+    stories: dict[str, set[str]] = field(default_factory=dict)  # TIGHT / FEW_HYPHENS / FACING -> slugs
+    blank_pages: int = 0  # before the back cover
+
+    def add(self, kind: str, slug: str) -> None:
+        self.stories.setdefault(kind, set()).add(slug)
+
+    def get(self, kind: str) -> set[str]:
+        return self.stories.get(kind, set())
+
+    def for_template(self) -> dict[str, tuple[str, ...]]:
+        """Return the hints as the layouts read them: `layout_hints.get('tight', ())`."""
+        return {kind: tuple(sorted(slugs)) for kind, slugs in sorted(self.stories.items()) if slugs}
+
+    def describe(self) -> list[str]:
+        """Say in words what these hints change, one phrase per kind."""
+        said = {
+            TIGHT: "set a little tighter to pull a last page back",
+            FEW_HYPHENS: "hyphenated less, to break more than two hyphenated lines in a row",
+            FACING: "moved to a left-hand page so its pages face each other",
+        }
+        return [f"{', '.join(sorted(slugs))}: {said[kind]}" for kind, slugs in sorted(self.stories.items()) if slugs]
+
+    def __bool__(self) -> bool:
+        return bool(self.blank_pages) or any(self.stories.values())
+
+
+def spans(anchors: Mapping[str, int], slugs: Iterable[str], pages: int, ends: Iterable[str] = ()) -> list[Span]:
+    """Return where each story lies: from its anchor's page to the next story's or section's start.
+
+    `ends` names other anchors that start a page of their own (the factors section, the colophon).
+    """
+    slugs = [s for s in slugs if s in anchors]
+    boundaries = sorted({anchors[s] for s in slugs} | {anchors[e] for e in ends if e in anchors} | {pages + 1})
+    found = []
+    for slug in sorted(slugs, key=lambda s: anchors[s]):
+        start = anchors[slug]
+        end = next(b for b in boundaries if b > start)
+        found.append(Span(slug, start, end - start))
+    return found
+
+
+def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: list[int]) -> LayoutHints:
+    """Return the story hints the faults of a first layout ask for (`lines`: lines of text per page)."""
+    hints = LayoutHints()
+    by_slug = {span.slug: span for span in story_spans}
+    for fault in faults:
+        span = by_slug.get(fault.story)
+        if span is None:
+            continue
+        last = span.start + span.length - 1
+        if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and fault.page == last and span.length > 1:
+            story_lines = sum(lines[span.start - 1 : last])
+            if story_lines and lines[last - 1] <= TIGHT_REACH * story_lines:
+                hints.add(TIGHT, fault.story)
+        elif fault.kind == HYPHEN_LADDER:
+            hints.add(FEW_HYPHENS, fault.story)
+    return hints
+
+
+def place_blank_pages(hints: LayoutHints, story_spans: Iterable[Span], pages: int) -> LayoutHints:
+    """Add the blank pages that make `pages` a multiple of 4, first before two-page stories that turn over.
+
+    Page 1 is a right-hand page, so a story starting on an odd page starts on the right. Each blank page
+    put before a story moves every later page by one, which this accounts for.
+    """
+    spare = (-pages) % 4
+    shift = 0
+    for span in sorted(story_spans, key=lambda s: s.start):
+        if not spare:
+            break
+        if span.length == 2 and (span.start + shift) % 2 == 1:
+            hints.add(FACING, span.slug)
+            shift += 1
+            spare -= 1
+    hints.blank_pages = spare
+    return hints
+
+
+def weight(faults: Iterable[Fault]) -> int:
+    """Return how bad a layout's faults are, to compare two layouts of one publication."""
+    return sum(1 for _ in faults)
+
+
+def better(new: Iterable[Fault], old: Iterable[Fault]) -> bool:
+    """Say whether a second layout with faults `new` is better than the first with `old`."""
+    return weight(new) < weight(old)

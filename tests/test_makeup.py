@@ -1,0 +1,113 @@
+"""Page make-up (makeup.py): hints from a first layout's preflight, blank pages placed to make spreads face."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from katern.build import build
+from katern.makeup import (
+    FACING,
+    FEW_HYPHENS,
+    TIGHT,
+    LayoutHints,
+    Span,
+    better,
+    place_blank_pages,
+    spans,
+    story_hints,
+)
+from katern.preflight import HYPHEN_LADDER, NEAR_EMPTY_PAGE, RUN_OUT_PAGE, WIDOW, Fault
+from katern.project import load_project
+
+WORDS = (
+    "De gemeente werkt samen met scholen, jeugdhulp en ouders aan een aanpak die past bij wat een kind "
+    "nodig heeft, dicht bij huis en zonder lange wachttijden. "
+)
+
+
+def test_spans_run_from_a_story_to_the_next_start():
+    anchors = {"a": 4, "b": 6, "werkende-factoren": 8, "c": 9, "colofon": 12}
+    found = spans(anchors, ["a", "b", "c", "missing"], pages=14, ends=("werkende-factoren", "colofon"))
+    assert found == [Span("a", 4, 2), Span("b", 6, 2), Span("c", 9, 3)]
+
+
+def test_a_short_run_out_asks_for_a_tighter_story():
+    found = [Span("a", 4, 2), Span("b", 6, 2)]
+    lines = [0, 0, 0, 120, 3, 120, 40]
+    faults = [
+        Fault(RUN_OUT_PAGE, 5, "a", "3 lines"),
+        Fault(NEAR_EMPTY_PAGE, 7, "b", "40 lines"),  # 40 of 160 lines: beyond what tightening pulls back
+        Fault(HYPHEN_LADDER, 6, "b", "3 in a row"),
+        Fault(WIDOW, 6, "b", "one line"),  # no hint for a widow: WeasyPrint keeps 2 lines already
+        Fault(RUN_OUT_PAGE, 9, "", "outside a story"),
+    ]
+    hints = story_hints(faults, found, lines)
+    assert hints.get(TIGHT) == {"a"}
+    assert hints.get(FEW_HYPHENS) == {"b"}
+    assert hints.for_template() == {"few-hyphens": ("b",), "tight": ("a",)}
+    assert any("a: set a little tighter" in said for said in hints.describe())
+
+
+def test_a_fault_on_a_page_that_is_not_the_last_asks_nothing():
+    hints = story_hints([Fault(RUN_OUT_PAGE, 4, "a", "")], [Span("a", 4, 2)], [0, 0, 0, 2, 120])
+    assert not hints
+
+
+def test_blank_pages_go_first_before_two_page_stories_that_would_turn_over():
+    # 29 pages: 3 blank pages to make 32. "b" starts on page 7 (right-hand) and "d" on 12, which the
+    # blank page before "b" makes 13 (right-hand) too; "c" (3 pages) and "a" (facing already) get none.
+    found = [Span("a", 4, 2), Span("b", 7, 2), Span("c", 9, 3), Span("d", 12, 2)]
+    hints = place_blank_pages(LayoutHints(), found, 29)
+    assert hints.get(FACING) == {"b", "d"}
+    assert hints.blank_pages == 1
+
+
+def test_no_spare_page_means_no_blank_page_mid_brochure():
+    hints = place_blank_pages(LayoutHints(), [Span("b", 7, 2)], 32)
+    assert not hints.get(FACING) and hints.blank_pages == 0
+
+
+def test_a_second_layout_is_kept_only_when_it_has_fewer_faults():
+    one = [Fault(RUN_OUT_PAGE, 5, "a", "")]
+    assert better([], one)
+    assert not better(one, one)
+    assert not better(one + one, one)
+
+
+def _two_page_story_on_a_right_hand_page(root: Path) -> None:
+    """Make the scratch brochure's first story run two pages and start on page 3, a right-hand page."""
+    record = root / "content" / "records" / "zwolle-think-op-school.md"
+    text = record.read_text(encoding="utf-8")
+    body = "\n\n".join(f"## Deel {i}\n\n" + WORDS * 9 for i in range(1, 6))
+    record.write_text(text.replace("Het verhaal uit Zwolle.", body), encoding="utf-8")
+
+
+def test_a_two_page_story_is_moved_to_a_left_hand_page_with_a_spare_blank(scratch_project, tmp_path):
+    _two_page_story_on_a_right_hand_page(scratch_project)
+    project = load_project(scratch_project)
+    (result,) = build(project, ["van-nul-tot-later"], ("pdf",), tmp_path / "out")
+    assert result.ok, result.error
+    reader = PdfReader(tmp_path / "out" / "van-nul-tot-later.pdf")
+    texts = [page.extract_text() for page in reader.pages]
+    assert len(texts) % 4 == 0
+    starts = [i + 1 for i, text in enumerate(texts) if "THINK op school" in text and "Deel 1" in text]
+    assert starts and starts[0] % 2 == 0, f"the two-page story starts on page {starts}, a right-hand page"
+    assert "Deel 5" in texts[starts[0]], "the story's second page faces its first"
+    assert not texts[starts[0] - 2].strip(), "the page before it is the blank page that moved it"
+    assert any("so their pages face (zwolle-think-op-school)" in note for note in result.notes), result.notes
+
+
+def test_the_shipped_brochure_is_made_up(shipped):
+    """Sliedrecht's three-line run-out is pulled back; Diemen's run of hyphenated lines is broken."""
+    _project, out, results = shipped
+    result = results["van-nul-tot-later"]
+    said = " ".join(result.notes)
+    assert "sliedrecht-kids-en-koffie: set a little tighter" in said
+    assert "diemen-jeugdhulp-naar-school: hyphenated less" in said
+    assert not [w for w in result.warnings if "sliedrecht" in w or "diemen" in w]
+    texts = [page.extract_text() for page in PdfReader(out / "van-nul-tot-later.pdf").pages]
+    contents = next(i for i, text in enumerate(texts) if text.startswith("Inhoud"))
+    start = next(i for i, text in enumerate(texts) if i > contents and "Kids & Koffie op de kinderboerderij" in text)
+    assert "De jeugdsoos als hart van de jeugdhulp" in texts[start + 1], "the next story follows on the next page"
