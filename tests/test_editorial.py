@@ -80,6 +80,11 @@ def test_noord_brabant_is_not_dressed_as_an_integraal_werken_issue(project):
     assert pub.date == max(r.date for r in pub.records)
     sources = {s.title for r in pub.records for s in r.sources}
     assert len(sources) > 1  # records from several series: so no series title
+    # Its colophon names the series its stories come from, not one it never had.
+    assert pub.colophon and "oktober 2018" in pub.colophon and pub.publisher in pub.colophon
+    said = " ".join(pub.colophon.split())
+    assert "Van nul tot later als ik groot ben" in said and "editie Zuid-Nederland" in said
+    assert 'id="colofon"' in render_html(project, pub, "print")
 
 
 @pytest.mark.parametrize("name", sorted(NEWSLETTERS))
