@@ -149,6 +149,14 @@ def snapshot(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def record_cache_home(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the record cache (katern.recordcache) of the test session out of the user's home folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 @pytest.fixture
 def scratch_project(tmp_path: Path) -> Path:
     """Write a small valid project into tmp_path and return its root."""

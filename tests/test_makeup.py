@@ -50,6 +50,15 @@ def test_a_short_run_out_asks_for_a_tighter_story():
     assert any("a: set a little tighter" in said for said in hints.describe())
 
 
+def test_a_colophon_line_on_a_page_of_its_own_tightens_the_stories_before_it():
+    """A newsletter's colophon runs one line onto page 3: the stories on page 2 give the room."""
+    found = [Span("a", 1, 1), Span("b", 2, 1), Span("c", 2, 1)]
+    hints = story_hints([Fault(NEAR_EMPTY_PAGE, 3, "colofon", "1 line")], found, [70, 76, 1])
+    assert hints.get(TIGHT) == {"b", "c"}
+    # Half a page of colophon is not pulled back: it is not a few lines.
+    assert not story_hints([Fault(NEAR_EMPTY_PAGE, 3, "colofon", "")], found, [70, 76, 30])
+
+
 def test_a_fault_on_a_page_that_is_not_the_last_asks_nothing():
     hints = story_hints([Fault(RUN_OUT_PAGE, 4, "a", "")], [Span("a", 4, 2)], [0, 0, 0, 2, 120])
     assert not hints

@@ -89,10 +89,17 @@ def spans(anchors: Mapping[str, int], slugs: Iterable[str], pages: int, ends: It
 def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: list[int]) -> LayoutHints:
     """Return the story hints the faults of a first layout ask for (`lines`: lines of text per page)."""
     hints = LayoutHints()
+    story_spans = list(story_spans)
     by_slug = {span.slug: span for span in story_spans}
     for fault in faults:
         span = by_slug.get(fault.story)
         if span is None:
+            if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
+                # A section after the stories (the colophon) runs a few lines onto a page of its own:
+                # the stories on the page before give the room.
+                for before in story_spans:
+                    if before.start <= fault.page - 1 <= before.start + before.length - 1:
+                        hints.add(TIGHT, before.slug)
             continue
         last = span.start + span.length - 1
         if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and fault.page == last and span.length > 1:
@@ -102,6 +109,13 @@ def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: lis
         elif fault.kind == HYPHEN_LADDER:
             hints.add(FEW_HYPHENS, fault.story)
     return hints
+
+
+def _pulls_back(lines: list[int], page: int) -> bool:
+    """Say whether the lines on `page` are few enough to pull back onto the page before it."""
+    if not 1 < page <= len(lines):
+        return False
+    return lines[page - 1] <= TIGHT_REACH * max(lines[page - 2], 1) or lines[page - 1] <= 4
 
 
 def place_blank_pages(hints: LayoutHints, story_spans: Iterable[Span], pages: int) -> LayoutHints:

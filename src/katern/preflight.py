@@ -50,6 +50,7 @@ MIN_LINES_AT_BREAK = 2  # fewer lines of a paragraph than this on one side of a 
 MAX_HYPHENS_IN_A_ROW = 2  # more hyphenated line ends in a row than this: a hyphen ladder
 NEAR_EMPTY_FILL = 0.15  # a page whose lines (width x height) cover less than this share of its text area
 RUN_OUT_LINES = 4  # a story's last page holding this many of its lines or fewer is a run-out page
+SHORT_COLUMN_FILL = 0.6  # a column the text leaves with less than this share of its height filled, going on
 UNBALANCED_FILL = 0.5  # a story's last columns: the first more than this full, the others empty
 OVERFLOW_TOLERANCE = 1 * PX_PER_PT  # text may stick out of its box by 1 pt (rounding, italic overhang)
 
@@ -673,6 +674,23 @@ def _columns(walker: _Walker) -> list[Fault]:
                     "column break pushed the text on: shorten or move that part, or remove the break.",
                 )
             )
+        elif continues:
+            top = min(c.box.content_box_y() for c in multicol.columns)
+            available = page.bottom - top
+            for number, column in enumerate(filled, 1):
+                share = ((column.bottom or 0.0) - top) / available if available > 0 else 1
+                if share < SHORT_COLUMN_FILL:
+                    faults.append(
+                        Fault(
+                            EMPTY_COLUMN,
+                            multicol.page,
+                            multicol.story,
+                            f"column {number} of {count} is {1 - share:.0%} empty while the text goes on on page "
+                            f"{multicol.page + 1}. Something that may not be split or left behind (a box, quote, "
+                            "tips or a `break-before: avoid` chain) moved on with the text before it: let it break.",
+                        )
+                    )
+                    break
         elif not continues and len(filled) == 1 and filled[0] is multicol.columns[0]:
             first = multicol.columns[0]
             top = first.box.content_box_y()

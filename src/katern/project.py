@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from katern.errors import ConfigError, Problem, ValidationFailed
-from katern.markup import MAX_ADDRESS, MAX_WORD, MarkupError, inspect_markdown, long_words
+from katern.markup import MAX_ADDRESS, MAX_WORD, MarkupError
 from katern.models import PROVINCES, Factor, Record
 from katern.paths import RefusedPath, Resolver, abbreviate, is_url, not_an_image
 from katern.publications import Publication, expand_each, load_publications, resolve_records
 from katern.query import normalise_province
+from katern.recordcache import RecordCache
 from katern.records import error_fields, load_records
 from katern.registry import Layouts, load_layouts
 from katern.schema import did_you_mean, shorten
@@ -38,6 +39,8 @@ class Project:
     resolver: Resolver = field(init=False)
     layouts: Layouts = field(default_factory=Layouts)
     styles: dict[str, Theme] = field(default_factory=dict)  # theme name -> the theme, resolved
+    # Parses records and inspects Markdown texts, keeping the results for the next run (katern.recordcache).
+    cache: RecordCache = field(default_factory=RecordCache, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.resolver = project_resolver(self.root)
@@ -121,6 +124,7 @@ def project_resolver(root: Path) -> Resolver:
 def load_project(root: Path | str = ".") -> Project:
     """Discover, parse and cross-check everything in the project; problems are collected, not raised."""
     project = Project(root=find_root(Path(root)))
+    project.cache = RecordCache.open(project.root)
     problems = project.problems
     resolver = project.resolver
     tables = {
@@ -134,7 +138,7 @@ def load_project(root: Path | str = ".") -> Project:
         tables["factors"],
     )
     broken = _broken_tables(project)
-    for record in load_records(project.records_dir, problems, resolver):
+    for record in load_records(project.records_dir, problems, resolver, project.cache):
         if record.slug in project.records:
             other = project.records[record.slug].path
             problems.append(
@@ -176,6 +180,7 @@ def load_project(root: Path | str = ".") -> Project:
                 continue
             project.publications[edition.name] = edition
     _load_themes(project)
+    project.cache.close()  # writes what changed; from now on it only computes
     log.debug(
         "loaded %d records, %d publications",
         len(project.records),
@@ -326,7 +331,7 @@ def _check_record(project: Project, record: Record, broken: set[str], skipped: d
     for name, text, line in _markdown_fields(record):
         _check_markdown(project, path, record.path.parent, name, text, line)
     for name, text in _printed_fields(record):
-        for word in long_words(text)[:1]:
+        for word in project.cache.long_words(text)[:1]:
             add(
                 Problem(
                     path,
@@ -421,7 +426,7 @@ def _check_markdown(project: Project, path: Path, base: Path, name: str, text: s
         return line + text[:index].count("\n") if index >= 0 else line
 
     try:
-        found = inspect_markdown(text)
+        found = project.cache.inspect_markdown(text)
     except MarkupError as exc:
         add(Problem(path, exc.message, name, line))
         return
@@ -455,7 +460,7 @@ def _check_publication_text(project: Project, pub: Publication) -> None:
     if pub.foreword:
         printed.append(("foreword.title", pub.foreword.title))
     for name, text in printed + [(n, t or "") for n, t in texts]:
-        for word in long_words(text)[:1]:
+        for word in project.cache.long_words(text)[:1]:
             project.problems.append(
                 Problem(
                     pub.path,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from katern.errors import Problem
 from katern.models import EDITION_FIELDS, KINDS, Box, Image, Link, Reaction, Record, Source
 from katern.paths import RefusedPath, Resolver
 from katern.schema import FieldReader, did_you_mean, load_yaml, shorten
+
+if TYPE_CHECKING:
+    from katern.recordcache import RecordCache
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -247,8 +250,13 @@ def publication_names(folder: Path) -> list[str]:
     return sorted({p.stem for p in [*folder.glob("*.yaml"), *folder.glob("*.yml")]})
 
 
-def load_records(folder: Path, problems: list[Problem], resolver: Resolver) -> list[Record]:
+def load_records(
+    folder: Path, problems: list[Problem], resolver: Resolver, cache: RecordCache | None = None
+) -> list[Record]:
     """Parse every record under `folder`; problems go to `problems`.
+
+    With a `cache` (katern.recordcache), a record whose text was parsed before is not parsed again:
+    the cache gives the same record and problems.
 
     A record's `editions` are checked against the publication files next to `folder`
     (content/publications).
@@ -274,5 +282,8 @@ def load_records(folder: Path, problems: list[Problem], resolver: Resolver) -> l
             problems.append(Problem(path, f"cannot be read: {exc.strerror}."))
             records.append(unreadable_record(path))
             continue
-        records.append(parse_record(path, text, problems, publications))
+        if cache is not None:
+            records.append(cache.parse(path, text, problems, publications))
+        else:
+            records.append(parse_record(path, text, problems, publications))
     return records
