@@ -256,6 +256,19 @@ def test_empty_column_while_the_story_goes_on():
     assert not of_kind(html_faults(clean), EMPTY_COLUMN)
 
 
+def test_short_column_while_the_story_goes_on():
+    # Column 2 holds 5 lines, then a block that must not be split moves on to page 2 with everything
+    # after it: the column is about 80 % empty while the text goes on.
+    block = '<div style="break-inside: avoid">' + lines_html(PAGE_LINES - 2, "Blok") + "</div>"
+    body = '<div style="columns: 2; column-fill: auto">' + lines_html(PAGE_LINES + 5) + block + "</div>"
+    found = [f for f in of_kind(html_faults(body), EMPTY_COLUMN) if f.page == 1]  # page 2: the last page
+    assert [(f.page, f.story) for f in found] == [(1, "proef")], found
+    assert re.search(r"column 2 of 2 is (7\d|8\d)% empty while the text goes on on page 2", found[0].message)
+    # A column filled to the foot before the block moves on is no fault.
+    full = '<div style="columns: 2; column-fill: auto">' + lines_html(2 * PAGE_LINES - 1) + block + "</div>"
+    assert not [f for f in of_kind(html_faults(full), EMPTY_COLUMN) if f.page == 1]
+
+
 def test_200_character_word_overflows_the_page():
     word = "Kwaliteitsverbeteringsprogramma" * 7  # 217 letters
     faults = html_faults(f"<p>Te lang: {word}</p>", "p { overflow-wrap: normal; hyphens: manual; }")
