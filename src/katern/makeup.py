@@ -97,8 +97,11 @@ def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: lis
             if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
                 # A section after the stories (the colophon) runs a few lines onto a page of its own:
                 # the stories on the page before give the room.
-                for before in story_spans:
-                    if before.start <= fault.page - 1 <= before.start + before.length - 1:
+                # the stories on the page before, and the last story (which the section may share a page with)
+                earlier = [b for b in story_spans if b.start < fault.page]
+                last = max((b.start for b in earlier), default=None)
+                for before in earlier:
+                    if before.start == last or before.start + before.length - 1 >= fault.page - 1:
                         hints.add(TIGHT, before.slug)
             continue
         last = span.start + span.length - 1
@@ -115,7 +118,8 @@ def _pulls_back(lines: list[int], page: int) -> bool:
     """Say whether the lines on `page` are few enough to pull back onto the page before it."""
     if not 1 < page <= len(lines):
         return False
-    return lines[page - 1] <= TIGHT_REACH * max(lines[page - 2], 1) or lines[page - 1] <= 4
+    # `lines` counts the running head and folio too: a page with a colophon's last 4 lines holds 6.
+    return lines[page - 1] <= max(TIGHT_REACH * lines[page - 2], 8)
 
 
 def place_blank_pages(hints: LayoutHints, story_spans: Iterable[Span], pages: int) -> LayoutHints:
