@@ -59,6 +59,11 @@ def test_a_colophon_line_on_a_page_of_its_own_tightens_the_stories_before_it():
     assert not story_hints([Fault(NEAR_EMPTY_PAGE, 3, "colofon", "")], found, [70, 76, 30])
 
 
+def test_a_foreword_running_a_few_lines_over_is_set_tighter_itself():
+    hints = story_hints([Fault(NEAR_EMPTY_PAGE, 3, "voorwoord", "4 lines")], [Span("a", 5, 2)], [20, 40, 6, 0, 40])
+    assert hints.get(TIGHT) == {"voorwoord"}
+
+
 def test_a_fault_on_a_page_that_is_not_the_last_asks_nothing():
     hints = story_hints([Fault(RUN_OUT_PAGE, 4, "a", "")], [Span("a", 4, 2)], [0, 0, 0, 2, 120])
     assert not hints

@@ -26,6 +26,7 @@ from katern.preflight import HYPHEN_LADDER, NEAR_EMPTY_PAGE, RUN_OUT_PAGE, Fault
 TIGHT = "tight"
 FEW_HYPHENS = "few-hyphens"
 FACING = "facing"
+FOREWORD = "voorwoord"  # the foreword's id (partials/foreword.html), which a tight hint can name too
 
 # A last page holding more of a story's lines than this share cannot be pulled back by setting the
 # story tighter (print.css gives about 3 % in leading and spacing): tightening it would only look worse.
@@ -93,6 +94,10 @@ def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: lis
     by_slug = {span.slug: span for span in story_spans}
     for fault in faults:
         span = by_slug.get(fault.story)
+        if span is None and fault.story == FOREWORD:
+            if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
+                hints.add(TIGHT, FOREWORD)  # partials/foreword.html: the foreword gives the room itself
+            continue
         if span is None:
             if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
                 # A section after the stories (the colophon) runs a few lines onto a page of its own:
