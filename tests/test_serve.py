@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import record_front, write_record
+from katern.build import build
 from katern.cli import cli
 from katern.errors import BuildError, KaternError
 from katern.serve import HOST, Preview, _Filter, confined
@@ -143,7 +144,8 @@ def test_status_and_events(preview):
     response = connection.getresponse()
     assert response.getheader("Content-Type") == "text/event-stream; charset=utf-8"
     assert response.readline() == b"event: status\n"
-    assert json.loads(response.readline().removeprefix(b"data: ")) == {"counter": 1, "building": False}
+    event = json.loads(response.readline().removeprefix(b"data: "))
+    assert event == {"counter": 1, "building": False, "revision": now["revision"]}
     connection.close()
 
 
@@ -422,3 +424,89 @@ def test_serve_command_help():
     result = CliRunner().invoke(cli, ["serve", "--help"])
     assert result.exit_code == 0
     assert "--port" in result.output and "--no-browser" in result.output and "127.0.0.1" in result.output
+
+
+def test_the_pdf_is_laid_out_per_story_and_is_what_a_build_writes(scratch_project, tmp_path):
+    """With its PDF, an edit lays out one story again; build/ gets what `katern build` writes, manifest too."""
+    from katern.build import UP_TO_DATE
+    from katern.manifest import Manifest
+    from katern.project import load_project
+
+    preview = Preview(scratch_project, ["van-nul-tot-later"], port=0, watch=False)
+    preview.start(initial_build=False)
+    try:
+        first = preview.rebuild()
+        assert first.ok and first.rebuilt == ["van-nul-tot-later"], first.results[0].error
+        layout = preview.layouts["van-nul-tot-later"]
+        assert layout.layouts > 1  # in parts
+        edit(preview.root, "Het verhaal uit Zwolle", "Het prachtige verhaal uit Zwolle")
+        before = layout.layouts
+        step = preview.rebuild([preview.root / RECORD])
+        assert step.ok and step.rebuilt == ["van-nul-tot-later"]
+        assert layout.layouts - before == 1 and layout.reused  # only the story that changed
+        now = status(preview)["publications"]["van-nul-tot-later"]
+        assert now["versions"] == dict.fromkeys(("html", "pdf", "accessibility"), step.number)
+        assert now["phase"] is None
+        assert "PDF: written" in get(preview, "/p/van-nul-tot-later")[2].decode("utf-8")
+    finally:
+        preview.stop()
+    project = load_project(scratch_project)
+    written = {p.name: p.read_bytes() for p in preview.out_dir.glob("van-nul-tot-later*")}
+    assert set(written) >= {"van-nul-tot-later.pdf", "van-nul-tot-later.html", "van-nul-tot-later.accessibility.json"}
+    # The manifest is truthful: a build finds every output up to date ...
+    again = build(project, ["van-nul-tot-later"], out_dir=preview.out_dir)
+    assert again[0].ok and {o.status for o in again[0].outputs} == {UP_TO_DATE}
+    # ... and a build from scratch writes the very same files.
+    fresh = build(project, ["van-nul-tot-later"], out_dir=tmp_path / "fresh")
+    assert fresh[0].ok
+    for name, data in written.items():
+        assert (tmp_path / "fresh" / name).read_bytes() == data, name
+    # ... with the same inputs (the parts kept from before the edit still name the fonts and images they read)
+    served, built = Manifest.load(preview.out_dir).entries, Manifest.load(tmp_path / "fresh").entries
+    for name in ("van-nul-tot-later.pdf", "van-nul-tot-later.html"):
+        assert served[name].inputs == built[name].inputs, name
+
+
+def test_a_failing_per_story_layout_falls_back_to_the_whole_layout(scratch_project, serve_log, monkeypatch):
+    from katern import storylayout
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("simulated")
+
+    monkeypatch.setattr(storylayout.StoryLayout, "render", broken)
+    preview = Preview(scratch_project, ["van-nul-tot-later"], port=0, watch=False)
+    preview.start(initial_build=False)
+    try:
+        step = preview.rebuild()
+        assert step.ok and step.rebuilt == ["van-nul-tot-later"]
+        assert (preview.out_dir / "van-nul-tot-later.pdf").is_file()
+        assert any("per-story layout failed (RuntimeError: simulated); laying it out whole" in x for x in serve_log)
+    finally:
+        preview.stop()
+
+
+def test_the_html_booklet_is_shown_before_the_pdf_is_laid_out_and_checked(scratch_project, monkeypatch):
+    """During the PDF's layout the HTML of this rebuild is written and announced; the page says the PDF's phase."""
+    from katern import storylayout
+
+    seen: list[dict] = []
+    original = storylayout.StoryLayout.render
+
+    def watched(self, *args, **kwargs):
+        seen.append({**preview.status(), "files": sorted(p.name for p in preview.out_dir.glob("van-nul-*"))})
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(storylayout.StoryLayout, "render", watched)
+    preview = Preview(scratch_project, ["van-nul-tot-later"], port=0, watch=False)
+    preview.start(initial_build=False)
+    try:
+        step = preview.rebuild()
+        assert step.ok
+        during = seen[0]
+        assert during["building"] is True
+        pub = during["publications"]["van-nul-tot-later"]
+        assert pub["versions"].get("html") == step.number and "pdf" not in pub["versions"]
+        assert pub["phase"] == "laying out"
+        assert during["files"] == ["van-nul-tot-later.html"]  # the PDF only once it passed the checks
+    finally:
+        preview.stop()

@@ -37,7 +37,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -260,6 +260,7 @@ class Progress(Protocol):
 # --- the outputs ------------------------------------------------------------------------------------------
 
 Producer = Callable[["Production"], list[Artifact]]
+Renderer = Callable[..., "RenderedPdf"]  # katern.pdf.render_pdf, or a stand-in with its arguments and result
 
 
 @dataclass(frozen=True)
@@ -310,11 +311,22 @@ class PrintLayout:
 class Production:
     """One publication being produced: its outputs' targets, the shared print layout, warnings and notes."""
 
-    def __init__(self, project: Project, pub: Publication, out_dir: Path, strict: bool = False):
+    def __init__(
+        self,
+        project: Project,
+        pub: Publication,
+        out_dir: Path,
+        strict: bool = False,
+        renderer: Renderer | None = None,
+    ):
         self.project = project
         self.pub = pub
         self.out_dir = Path(out_dir)
         self.strict = strict
+        # What lays the print layout out: katern.pdf.render_pdf, or a stand-in with its signature that gives
+        # the same PDF (katern serve's warm katern.storylayout.StoryLayout.render). The press PDF and the A5
+        # booklet are always laid out by render_pdf.
+        self.renderer = renderer
         self.traces: dict[str, Trace] = {}  # kind -> what producing it read, warned and noted
         self._current: Trace | None = None
         self._layout: PrintLayout | None = None
@@ -402,7 +414,10 @@ def _make_up(
 
     def attempt(hints: LayoutHints) -> tuple[str, RenderedPdf]:
         html = render_html(project, pub, "print", blank_pages=hints.blank_pages, layout_hints=hints.for_template())
-        return html, _render_checked(prod, html, stamp, None, report=False, preflight=True, repair=False)
+        renderer = prod.renderer if pub is prod.pub else None
+        return html, _render_checked(
+            prod, html, stamp, None, report=False, preflight=True, repair=False, renderer=renderer
+        )
 
     hints = LayoutHints()
     html, pdf = attempt(hints)
@@ -646,15 +661,17 @@ def _render_checked(
     report: bool = True,
     preflight: bool = False,
     repair: bool = True,
+    renderer: Renderer | None = None,
 ) -> RenderedPdf:
     """Lay out the PDF; resources that failed to load are errors, WeasyPrint's other messages warnings.
 
     With `preflight`, the laid-out pages are also checked for layout faults (see preflight.py). With
     `repair`, what WeasyPrint's tagging leaves out of PDF/UA-1 is added (pdfua.py); a layout that may be
-    laid out again is repaired once it is kept.
+    laid out again is repaired once it is kept. `renderer` lays it out instead of render_pdf (Production.renderer).
     """
     project, pub = prod.project, prod.pub
-    pdf = render_pdf(html, project.root, allowed_roots(project), stamp, extra_css=extra_css, preflight=preflight)
+    render = renderer or render_pdf
+    pdf = render(html, project.root, allowed_roots(project), stamp, extra_css=extra_css, preflight=preflight)
     if repair:
         pdf.data = make_accessible(pdf.data)
     label = f"{pub.name} ({variant})" if variant else pub.name
@@ -690,12 +707,20 @@ class Outcome:
 
 
 def produce_publication(
-    project: Project, pub: Publication, out_dir: Path, kinds: Iterable[str], strict: bool = False
+    project: Project,
+    pub: Publication,
+    out_dir: Path,
+    kinds: Iterable[str],
+    strict: bool = False,
+    renderer: Renderer | None = None,
 ) -> Outcome:
-    """Produce the outputs `kinds` of `pub` in memory, with their traced inputs; never raises for the content."""
+    """Produce the outputs `kinds` of `pub` in memory, with their traced inputs; never raises for the content.
+
+    `renderer` lays out the print layout instead of katern.pdf.render_pdf (see Production.renderer).
+    """
     started = time.perf_counter()
     outcome = Outcome(pub.name)
-    prod = Production(project, pub, out_dir, strict)
+    prod = Production(project, pub, out_dir, strict, renderer)
     try:
         artifacts = prod.run(kinds)
     except KaternError as exc:
@@ -1076,6 +1101,7 @@ def build(
     shard: tuple[int, int] | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    renderers: Mapping[str, Renderer] | None = None,
 ) -> BuildResults:
     """Build the named publications (all when none are named); one failure does not stop the others.
 
@@ -1083,7 +1109,9 @@ def build(
     `extras` (booklet, press) are built in addition to either. An output whose inputs did not change
     since the build that wrote it (see katern.manifest) is not rebuilt, unless `force`. `jobs` > 1
     produces publications in that many worker processes (None: one per core); `shard` (K, N) builds
-    only the K-th of N shares. `progress` is told what happens as it happens.
+    only the K-th of N shares. `progress` is told what happens as it happens. `renderers` gives, by
+    publication name, what lays out its print layout instead of render_pdf (katern serve's warm per-story
+    layout; see Production.renderer); publications are then produced in this process, one by one.
     """
     from katern.resources import font_cache
 
@@ -1109,7 +1137,7 @@ def build(
         results[name] = plan.result
         plans.append(plan)
     todo = sorted((p for p in plans if p.todo), key=lambda p: -p.estimate)
-    workers = 1 if len(todo) <= 1 else max(1, min(jobs or default_jobs(), len(todo)))
+    workers = 1 if len(todo) <= 1 or renderers else max(1, min(jobs or default_jobs(), len(todo)))
     total = len(failed) + len(selected)
     if progress is not None:
         progress.start(total, workers)
@@ -1138,7 +1166,8 @@ def build(
             for plan in todo:
                 if progress is not None:
                     progress.working([plan.name])
-                done(plan, produce_publication(project, plan.pub, out_dir, plan.todo, strict))
+                renderer = (renderers or {}).get(plan.name)
+                done(plan, produce_publication(project, plan.pub, out_dir, plan.todo, strict, renderer))
         else:
             from katern.workers import run_pool
 
@@ -1197,38 +1226,3 @@ def build_publication(
 def lays_out_in_parts(pub: Publication) -> bool:
     """Say whether `pub`'s print layout may be laid out story by story (katern.storylayout): not a story sheet."""
     return not is_story_sheet(pub)
-
-
-class print_renderer:  # noqa: N801 - used as a context manager, like contextlib's
-    """Meanwhile, make the PDFs of the print layout (`lay_out`) with `render` instead of katern.pdf.render_pdf.
-
-    `render` takes render_pdf's arguments and returns what it returns (katern.storylayout.StoryLayout.render
-    does). Everything else is the build's own: the blank pages, the warnings, the preflight, make_accessible
-    and the validators in lay_out, and the outputs and the manifest committed as `build` commits them. The
-    press PDF (its own layout with bleed) is still made by render_pdf. For one thread at a time (katern
-    serve's builder): it swaps the module's `lay_out` while it lasts.
-    """
-
-    def __init__(self, render: Callable[..., RenderedPdf]):
-        self.render = render
-        self._saved: Callable | None = None
-
-    def __enter__(self) -> print_renderer:
-        global lay_out
-        self._saved, original, render = lay_out, lay_out, self.render
-
-        def lay_out_with(prod: Production) -> PrintLayout:
-            global render_pdf
-            saved = render_pdf
-            render_pdf = render
-            try:
-                return original(prod)
-            finally:
-                render_pdf = saved
-
-        lay_out = lay_out_with
-        return self
-
-    def __exit__(self, *exc) -> None:
-        global lay_out
-        lay_out = self._saved

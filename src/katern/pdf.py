@@ -197,27 +197,50 @@ def render_pdf(
     With `preflight`, also measure the layout faults of the laid-out pages (see katern.preflight) into
     `faults`; should the preflight itself fail, that is one more warning, never a failed layout.
     """
-    stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     fetcher = ProjectURLFetcher(allowed)
     with collect_weasyprint_warnings() as collected, _source_date_epoch(stamp):
         try:
-            document = weasyprint.HTML(string=html, base_url=str(base_url) + os.sep, url_fetcher=fetcher).render(
-                stylesheets=[weasyprint.CSS(string=extra_css)] if extra_css else None
-            )
-            document.metadata.created = stamp_text
-            document.metadata.modified = stamp_text
-            identifier = hashlib.md5(html.encode("utf-8") + (extra_css or "").encode()).hexdigest().encode()
-            data = document.write_pdf(pdf_variant=variant, pdf_identifier=identifier, pdf_tags=True)
+            document = lay_out_document(html, base_url, fetcher, extra_css)
+            data = write_document(document, stamp, pdf_identifier(html, extra_css), variant)
         except ResourceOutsideProject as exc:
             raise BuildError(str(exc)) from exc
         except Exception as exc:  # WeasyPrint raises many kinds; report them as a build error.
             raise BuildError(f"WeasyPrint could not lay out the publication: {exc}") from exc
+    return rendered_pdf(document, data, list(collected.warnings), list(collected.errors), preflight)
+
+
+# The steps of render_pdf, for katern.storylayout, which lays out a publication story by story and joins
+# the pages: the same WeasyPrint options, the same metadata and identifier, the same RenderedPdf.
+
+
+def lay_out_document(html: str, base_url: Path, fetcher: URLFetcher, extra_css: str | None = None, font_config=None):
+    """Lay out `html` with WeasyPrint as render_pdf does and return the Document (not yet written)."""
+    return weasyprint.HTML(string=html, base_url=str(base_url) + os.sep, url_fetcher=fetcher).render(
+        stylesheets=[weasyprint.CSS(string=extra_css)] if extra_css else None, font_config=font_config
+    )
+
+
+def pdf_identifier(html: str, extra_css: str | None = None) -> bytes:
+    """The PDF file identifier render_pdf gives the layout of `html` (with `extra_css`)."""
+    return hashlib.md5(html.encode("utf-8") + (extra_css or "").encode()).hexdigest().encode()
+
+
+def write_document(document, stamp: dt.datetime, identifier: bytes, variant: str | None = "pdf/ua-1") -> bytes:
+    """Write a laid-out Document as render_pdf does: tagged, `variant`, dated `stamp`, with `identifier`."""
+    stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    document.metadata.created = stamp_text
+    document.metadata.modified = stamp_text
+    return document.write_pdf(pdf_variant=variant, pdf_identifier=identifier, pdf_tags=True)
+
+
+def rendered_pdf(document, data: bytes, warnings: list[str], errors: list[str], preflight: bool = False) -> RenderedPdf:
+    """The RenderedPdf of a written Document: anchors, lines per page and (with `preflight`) layout faults."""
     anchors: dict[str, int] = {}
     for number, page in enumerate(document.pages, 1):
         for anchor in page.anchors:
             anchors.setdefault(anchor, number)
     faults = []
-    warnings = list(collected.warnings)
+    warnings = list(warnings)
     if preflight:
         from katern.preflight import preflight as layout_preflight
 
@@ -230,7 +253,7 @@ def render_pdf(
         data=data,
         pages=len(document.pages),
         warnings=warnings,
-        errors=list(collected.errors),
+        errors=list(errors),
         anchors=anchors,
         lines=[_line_count(page) for page in document.pages],
         faults=faults,

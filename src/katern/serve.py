@@ -2,8 +2,18 @@
 
 `Preview` is the library: `start()` loads the project, serves the preview page with Python's
 http.server in a thread, watches content/, layouts/, styles/ and seeds/ with watchfiles, and builds
-once; every change set then goes to `rebuild(changes)`, which reloads the project and calls
-`katern.build.build` for the publications the change touches, writing to build/ as a build would.
+once; every change set then goes to `rebuild(changes)`, which reloads the project and builds the
+publications the change touches, writing to build/ as a build would.
+
+The HTML booklet comes first: `katern.build.build` for its html output alone, committed to build/ (and
+shown) before the PDF is begun. Then the PDF and the outputs made from it, again with `build`, whose
+print layout is laid out story by story by a katern.storylayout.StoryLayout the preview keeps per
+publication (given to katern.build.build as that publication's renderer, in place of
+katern.pdf.render_pdf): a story changed is the only part laid out again. Everything else is the build's:
+blank pages, preflight warnings, make_accessible, the validators, the accessibility report and the
+manifest, so build/ only ever gets outputs that passed the checks of `katern build`. A story sheet keeps
+the whole-document layout; should the per-story layout fail, that PDF is laid out whole, and the log
+says why.
 `stop()` ends the watcher, the builder and the server. Nothing here prints: one line per rebuild
 is logged (`katern.serve`), and the command line decides where it goes.
 
@@ -32,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from katern.build import BuildResult, build
+from katern.build import BuildResult, build, lays_out_in_parts, plan_outputs
 from katern.errors import BuildError, KaternError
 from katern.project import Project, find_root, load_project
 from katern.schema import did_you_mean
@@ -124,6 +134,7 @@ class _PubState:
     error: str | None = None
     seconds: float | None = None
     versions: dict[str, int] = field(default_factory=dict)  # output kind -> rebuild number that wrote it
+    phase: str | None = None  # the PDF's: "laying out", "checking" (make_accessible, validators) or None
 
 
 class _Stop:
@@ -149,6 +160,7 @@ class Preview:
         out_dir: Path | str | None = None,
         watch: bool = True,
         debounce_ms: int = 400,
+        per_story: bool = True,
     ) -> None:
         self.root = find_root(Path(root), search_parents=False).resolve()
         self.names = list(names or []) or None
@@ -158,6 +170,9 @@ class Preview:
         self.out_dir = Path(out_dir).resolve() if out_dir else (self.root / "build").resolve()
         self.watch = watch
         self.debounce_ms = debounce_ms
+        self.per_story = per_story  # lay brochures and newsletters out story by story (see the docstring)
+        self.layouts: dict[str, object] = {}  # publication -> its katern.storylayout.StoryLayout
+        self.revision = 0  # grows with every change the page shows (a build, an output written, a phase)
         self.project: Project | None = None
         self.last: Rebuild | None = None
         self.publications: dict[str, _PubState] = {}
@@ -286,7 +301,7 @@ class Preview:
                     *folders,
                     watch_filter=watch_filter,
                     debounce=max(self.debounce_ms, 50),
-                    step=50,
+                    step=20,  # yield 20 ms after the last event of a save: the HTML preview follows at once
                     stop_event=self._stop,
                     rust_timeout=1000,
                     yield_on_timeout=True,
@@ -345,7 +360,7 @@ class Preview:
                 project = load_project(find_root(self.root, search_parents=False))
                 step.names = self.touched(project, old, changed)
                 if step.names:
-                    step.results = build(project, step.names, self.formats, self.out_dir)
+                    step.results = self._build(project, step.names, step.number)
             except KaternError as exc:
                 project, step.error = None, exc.format_message()
             except Exception as exc:  # a bug in a layout or the library: keep serving, show it
@@ -363,17 +378,114 @@ class Preview:
             self._log(step, project)
         return step
 
+    def _build(self, project: Project, names: list[str], number: int) -> list[BuildResult]:
+        """Build `names` one by one: each HTML booklet first (written and shown), then its PDF."""
+        results: list[BuildResult] = []
+        for name in names:
+            pub = project.publications.get(name)
+            if pub is None or not self.per_story or not lays_out_in_parts(pub):
+                results += build(project, [name], self.formats, self.out_dir)
+                continue
+            try:
+                kinds = plan_outputs(pub, self.formats)
+            except KaternError:
+                results += build(project, [name], self.formats, self.out_dir)  # it says what is wrong
+                continue
+            results.append(self._build_parts(project, name, kinds, number))
+        return results
+
+    def _build_parts(self, project: Project, name: str, kinds: list[str], number: int) -> BuildResult:
+        """The HTML booklet, committed and shown; then the other outputs, the print layout laid out per story."""
+        done: list[BuildResult] = []
+        if "html" in kinds:
+            first = build(project, [name], ("html",), self.out_dir)[0]
+            done.append(first)
+            self._recorded(first, number)
+            if not first.ok:
+                return first
+        rest = tuple(kind for kind in kinds if kind != "html")
+        if rest:
+            try:
+                renderers = {name: self._renderer(name)}
+                done.append(build(project, [name], rest, self.out_dir, renderers=renderers)[0])
+            finally:
+                self._set_phase(name, None)
+        if len(done) == 1:
+            return done[0]
+        html_result, rest_result = done
+        return BuildResult(
+            name,
+            outputs=[*rest_result.outputs, *html_result.outputs],
+            seconds=html_result.seconds + rest_result.seconds,
+            error=rest_result.error,
+            warnings=list(dict.fromkeys([*rest_result.warnings, *html_result.warnings])),
+            notes=list(dict.fromkeys([*rest_result.notes, *html_result.notes])),
+            inputs={**html_result.inputs, **rest_result.inputs},
+        )
+
+    def _renderer(self, name: str):
+        """katern.pdf.render_pdf's stand-in for `name`: its warm StoryLayout, the whole layout if that fails."""
+        from katern.pdf import render_pdf
+        from katern.storylayout import StoryLayout, StoryLayoutError
+
+        layout = self.layouts.get(name)
+        if layout is None:
+            layout = self.layouts[name] = StoryLayout()
+
+        def render(*args, **kwargs):
+            self._set_phase(name, "laying out")
+            try:
+                started = time.perf_counter()
+                pdf = layout.render(*args, lazy=True, **kwargs)  # written if it is kept
+                log.debug(
+                    "%s: laid out %d part(s), %d kept, in %.2f s",
+                    name,
+                    len(layout.laid_out),
+                    len(layout.reused),
+                    time.perf_counter() - started,
+                )
+            except StoryLayoutError as exc:
+                log.info("%s: laid out whole, not story by story: %s", name, exc)
+                pdf = render_pdf(*args, **kwargs)
+            except Exception as exc:  # a fault of the per-story layout: the whole layout says what is wrong
+                why = f"{type(exc).__name__}: {exc}"
+                log.warning("%s: the per-story layout failed (%s); laying it out whole", name, why)
+                log.debug("the per-story layout failed", exc_info=True)
+                self.layouts.pop(name, None)
+                pdf = render_pdf(*args, **kwargs)
+            self._set_phase(name, "checking")
+            return pdf
+
+        return render
+
+    def _recorded(self, result: BuildResult, number: int) -> None:
+        """Show an output written before the rebuild ends (the HTML booklet, ahead of its PDF)."""
+        with self._state:
+            self._record(result, number)
+            self.revision += 1
+            self._state.notify_all()
+
+    def _set_phase(self, name: str, phase: str | None) -> None:
+        with self._state:
+            state = self.publications.get(name)
+            if state is not None and state.phase != phase:
+                state.phase = phase
+                self.revision += 1
+                self._state.notify_all()
+
     @contextlib.contextmanager
     def _building(self):
         """Say (to /status and /events) that a build runs, and after it, that none does."""
         with self._state:
             self.building = True
+            self.revision += 1
             self._state.notify_all()
         try:
             yield
         finally:
             with self._state:
                 self.building = False
+                self.revision += 1
                 self._state.notify_all()
 
     def touched(self, project: Project, old: Project | None, changed: list[Path] | None) -> list[str]:
@@ -456,6 +568,7 @@ class Preview:
             return {
                 "counter": self.counter,
                 "building": self.building,
+                "revision": self.revision,
                 "error": last.error if last else None,
                 "last": None
                 if last is None
@@ -477,6 +590,7 @@ class Preview:
                         "error": state.error,
                         "seconds": None if state.seconds is None else round(state.seconds, 3),
                         "versions": dict(state.versions),
+                        "phase": state.phase,
                         "files": self._files(name),
                     }
                     for name, state in self.publications.items()
@@ -646,16 +760,17 @@ class _Handler(BaseHTTPRequestHandler):
         sent = None
         while not preview._stop.is_set():
             with state:
-                now = (preview.counter, preview.building)
+                now = (preview.counter, preview.building, preview.revision)
                 if now == sent:
                     state.wait(15.0)
-                    now = (preview.counter, preview.building)
+                    now = (preview.counter, preview.building, preview.revision)
             if preview._stop.is_set():
                 break
             if now == sent:
                 message = ": keep-alive\n\n"
             else:
-                message = f"event: status\ndata: {json.dumps({'counter': now[0], 'building': now[1]})}\n\n"
+                data = {"counter": now[0], "building": now[1], "revision": now[2]}
+                message = f"event: status\ndata: {json.dumps(data)}\n\n"
                 sent = now
             self.wfile.write(message.encode("utf-8"))
             self.wfile.flush()
@@ -742,6 +857,12 @@ SCRIPT = r"""
 
   function text(node, value) { node.textContent = value; }
 
+  function pdfWords(info) {
+    if (info.phase === "laying out") { return "PDF: laying out\u2026 (the one shown is the last good one)"; }
+    if (info.phase === "checking") { return "PDF: checking\u2026 (validators; written to build/ when it passes)"; }
+    return info.versions.pdf !== undefined ? "PDF: written (build " + info.versions.pdf + ")" : "";
+  }
+
   function showBanner(status) {
     var banner = document.getElementById("banner");
     if (!banner) { return; }
@@ -778,12 +899,15 @@ SCRIPT = r"""
         : last ? "build " + status.counter + " in " + last.seconds.toFixed(2) + " s" : "waiting";
       text(state, words);
     }
-    if (status.building || status.counter === seen) { return; }
-    seen = status.counter;
-    if (page !== "publication") { window.location.reload(); return; }
+    if (page !== "publication") {
+      if (!status.building && status.counter !== seen) { window.location.reload(); }
+      return;
+    }
     var info = status.publications[pub];
-    if (!info) { window.location.reload(); return; }
-    showBanner(status);
+    if (!info) { if (!status.building) { window.location.reload(); } return; }
+    var pdfState = document.getElementById("pdf-state");
+    if (pdfState) { text(pdfState, pdfWords(info)); }
+    // An output written during a rebuild (the HTML booklet comes before its PDF) is shown at once.
     document.querySelectorAll("iframe[data-kind]").forEach(function (frame) {
       var kind = frame.getAttribute("data-kind");
       var version = info.versions[kind];
@@ -793,6 +917,9 @@ SCRIPT = r"""
         refreshFrame(frame, url + "?v=" + version + (kind === "pdf" ? "#view=FitH" : ""));
       }
     });
+    if (status.building || status.counter === seen) { return; }
+    seen = status.counter;
+    showBanner(status);
     var missing = document.querySelector(".missing[data-kind]");
     if (missing && info.files[missing.getAttribute("data-kind")]) { window.location.reload(); }
   }
@@ -881,6 +1008,16 @@ def _index_page(status: dict) -> str:
     return _layout("katern preview", status, f"<main>{table}</main>", "index", errors=_banner_lines(status))
 
 
+def _pdf_words(info: dict) -> str:
+    """What the PDF pane says about the PDF: being laid out, being checked, or written (as the script does)."""
+    if info.get("phase") == "laying out":
+        return "PDF: laying out… (the one shown is the last good one)"
+    if info.get("phase") == "checking":
+        return "PDF: checking… (validators; written to build/ when it passes)"
+    version = info["versions"].get("pdf")
+    return f"PDF: written (build {version})" if version is not None else ""
+
+
 def _publication_page(name: str, status: dict) -> str:
     info = status["publications"][name]
     panes = []
@@ -897,6 +1034,8 @@ def _publication_page(name: str, status: dict) -> str:
         else:
             frame = f'<div class="missing" data-kind="{kind}">no {label} (yet)</div>'
             link = ""
+        if kind == "pdf":
+            link += f' <span class="state" id="pdf-state" aria-live="polite">{html.escape(_pdf_words(info))}</span>'
         panes.append(f'<div class="pane"><h2>{label}{link}</h2>{frame}</div>')
     errors = _banner_lines(status, only=name)
     main = f'<main class="panes{" with-banner" if errors else ""}">{"".join(panes)}</main>'
