@@ -14,6 +14,7 @@ from katern.makeup import (
     LayoutHints,
     Span,
     better,
+    expected,
     place_blank_pages,
     spans,
     story_hints,
@@ -76,6 +77,19 @@ def test_blank_pages_go_first_before_two_page_stories_that_would_turn_over():
     hints = place_blank_pages(LayoutHints(), found, 29)
     assert hints.get(FACING) == {"b", "d"}
     assert hints.blank_pages == 1
+
+
+def test_blank_pages_are_placed_for_the_pages_the_hints_pull_back():
+    """Tightening "a" should pull its page 6 back; "b" then starts on 6, a left-hand page: no blank page
+    is put before it, as it would be in the first layout (where it starts on 7)."""
+    found = [Span("a", 4, 3), Span("b", 7, 2)]
+    hints = story_hints([Fault(RUN_OUT_PAGE, 6, "a", "")], found, [0, 0, 0, 120, 120, 3, 120, 120, 10])
+    assert hints.pulled == {6}
+    moved, pages = expected(found, 9, hints)
+    assert moved == [Span("a", 4, 2), Span("b", 6, 2)] and pages == 8
+    place_blank_pages(hints, moved, pages)
+    assert not hints.get(FACING) and hints.blank_pages == 0  # 8 pages: a multiple of 4 already
+    assert place_blank_pages(LayoutHints(), found, 9).get(FACING) == {"b"}  # without the guess
 
 
 def test_no_spare_page_means_no_blank_page_mid_brochure():

@@ -44,7 +44,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from katern.errors import BuildError, KaternError, Problem
 from katern.fsutil import atomic_write, atomic_write_many, remove_stale_temps
-from katern.makeup import FACING, LayoutHints, better, place_blank_pages, spans, story_hints
+from katern.makeup import (
+    FACING,
+    LayoutHints,
+    better,
+    expected,
+    place_blank_pages,
+    spans,
+    story_hints,
+    without_blank_pages,
+)
 from katern.manifest import (
     CACHE_NAME,
     Digests,
@@ -419,31 +428,39 @@ def _make_up(
             prod, html, stamp, None, report=False, preflight=True, repair=False, renderer=renderer
         )
 
+    back_cover = pub.layout_spec.back_cover
     hints = LayoutHints()
     html, pdf = attempt(hints)
+    first = pdf.pages
     found = spans(pdf.anchors, slugs, pdf.pages, ENDS)
     tried = story_hints(getattr(pdf, "faults", []), found, pdf.lines)
     if tried:
+        if back_cover:  # place the blank pages for the pages the hints mean to pull back: no third layout
+            place_blank_pages(tried, *expected(found, pdf.pages, tried))
         html2, pdf2 = attempt(tried)
         if better(pdf2.faults, pdf.faults):
             hints, html, pdf = tried, html2, pdf2
-            found = spans(pdf.anchors, slugs, pdf.pages, ENDS)
             prod.note(f"{label}: make-up: {'; '.join(tried.describe())}.")
-    if pub.layout_spec.back_cover and pdf.pages % 4:
-        before = pdf.pages
+    if back_cover and pdf.pages % 4:  # no hints, hints not kept, or their pages not as expected
+        if hints.blank_pages or hints.get(FACING):  # the guess was wrong: lay it out without them first
+            hints = without_blank_pages(hints)
+            html, pdf = attempt(hints)
+        found = spans(pdf.anchors, slugs, pdf.pages, ENDS)
         hints = place_blank_pages(hints, found, pdf.pages)
         html, pdf = attempt(hints)
-        if pdf.pages % 4:
-            prod.warn(
-                f"{label}: {pdf.pages} pages, not a multiple of 4, even with {pdf.pages - before} blank "
-                "page(s). Does the layout include partials/blank-pages.html?"
-            )
-        else:
-            where = f"{hints.blank_pages} before the back cover"
-            facing = sorted(hints.get(FACING))
-            if facing:
-                where += f", {len(facing)} before two-page stories so their pages face ({', '.join(facing)})"
-            prod.note(f"{label}: {pdf.pages - before} blank page(s) make {pdf.pages} pages: {where}.")
+    added = hints.blank_pages + len(hints.get(FACING))
+    if back_cover and pdf.pages % 4:
+        prod.warn(
+            f"{label}: {pdf.pages} pages, not a multiple of 4, even with {added} blank page(s). Does the "
+            "layout include partials/blank-pages.html?"
+        )
+    elif added:
+        where = f"{hints.blank_pages} before the back cover"
+        facing = sorted(hints.get(FACING))
+        if facing:
+            where += f", {len(facing)} before two-page stories so their pages face ({', '.join(facing)})"
+        prod.note(f"{label}: {added} blank page(s) make {pdf.pages} pages: {where}.")
+    log.debug("%s: laid out from %d to %d pages", label, first, pdf.pages)
     return html, pdf, hints
 
 

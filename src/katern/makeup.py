@@ -48,6 +48,7 @@ class LayoutHints:
 
     stories: dict[str, set[str]] = field(default_factory=dict)  # TIGHT / FEW_HYPHENS / FACING -> slugs
     blank_pages: int = 0  # before the back cover
+    pulled: set[int] = field(default_factory=set)  # the pages a tight hint means to pull back (1-based)
 
     def add(self, kind: str, slug: str) -> None:
         self.stories.setdefault(kind, set()).add(slug)
@@ -97,6 +98,7 @@ def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: lis
         if span is None and fault.story == FOREWORD:
             if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
                 hints.add(TIGHT, FOREWORD)  # partials/foreword.html: the foreword gives the room itself
+                hints.pulled.add(fault.page)
             continue
         if span is None:
             if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and _pulls_back(lines, fault.page):
@@ -108,12 +110,14 @@ def story_hints(faults: Iterable[Fault], story_spans: Iterable[Span], lines: lis
                 for before in earlier:
                     if before.start == last or before.start + before.length - 1 >= fault.page - 1:
                         hints.add(TIGHT, before.slug)
+                        hints.pulled.add(fault.page)
             continue
         last = span.start + span.length - 1
         if fault.kind in (RUN_OUT_PAGE, NEAR_EMPTY_PAGE) and fault.page == last and span.length > 1:
             story_lines = sum(lines[span.start - 1 : last])
             if story_lines and lines[last - 1] <= TIGHT_REACH * story_lines:
                 hints.add(TIGHT, fault.story)
+                hints.pulled.add(last)
         elif fault.kind == HYPHEN_LADDER:
             hints.add(FEW_HYPHENS, fault.story)
     return hints
@@ -144,6 +148,27 @@ def place_blank_pages(hints: LayoutHints, story_spans: Iterable[Span], pages: in
             spare -= 1
     hints.blank_pages = spare
     return hints
+
+
+def expected(story_spans: Iterable[Span], pages: int, hints: LayoutHints) -> tuple[list[Span], int]:
+    """Return where the stories will lie, and the page count, once the pages `hints` pull back are gone.
+
+    A guess, so that the blank pages can be placed in the same second layout as the hints; the build
+    lays the publication out once more when the guess was wrong.
+    """
+    gone = sorted(hints.pulled)
+    moved = []
+    for span in story_spans:
+        before = sum(p < span.start for p in gone)
+        inside = sum(span.start <= p < span.start + span.length for p in gone)
+        moved.append(Span(span.slug, span.start - before, max(span.length - inside, 1)))
+    return moved, pages - len(gone)
+
+
+def without_blank_pages(hints: LayoutHints) -> LayoutHints:
+    """Return the story hints of `hints` (tight, few-hyphens) without its blank pages."""
+    stories = {kind: set(slugs) for kind, slugs in hints.stories.items() if kind != FACING}
+    return LayoutHints(stories, 0, set(hints.pulled))
 
 
 def weight(faults: Iterable[Fault]) -> int:
