@@ -139,3 +139,21 @@ def test_the_shipped_brochure_is_made_up(shipped):
     contents = next(i for i, text in enumerate(texts) if text.startswith("Inhoud"))
     start = next(i for i, text in enumerate(texts) if i > contents and "Kids & Koffie op de kinderboerderij" in text)
     assert "De jeugdsoos als hart van de jeugdhulp" in texts[start + 1], "the next story follows on the next page"
+
+
+def test_the_hints_answer_the_preflight_s_own_fault_kinds():
+    import katern.makeup as makeup
+    import katern.preflight as preflight
+
+    for kind in ("HYPHEN_LADDER", "NEAR_EMPTY_PAGE", "RUN_OUT_PAGE"):
+        assert getattr(makeup, kind) == getattr(preflight, kind)
+
+
+def test_a_build_with_nothing_to_do_does_not_load_weasyprint():
+    """katern.build (and the make-up it uses) loads WeasyPrint only when something is laid out."""
+    import subprocess
+    import sys
+
+    code = "import sys, katern.build, katern.cli; print('weasyprint' in sys.modules)"
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert said.strip() == "False"

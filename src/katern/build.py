@@ -392,6 +392,10 @@ def lay_out(prod: Production) -> PrintLayout:
         html, pdf, fit = _fit_sheet(prod, stamp)
     else:
         html, pdf, hints = _make_up(prod, stamp)
+    data = pdf.data  # the layout kept is written now (the others never were): what writing says counts too
+    if pdf.errors:
+        raise BuildError("; ".join(pdf.errors) + ". Fix the reference, or remove it.", path=pub.path)
+    if not is_story_sheet(pub):
         for warning in pdf.warnings:
             prod.warn(f"{pub.name}: WeasyPrint: {warning}")
     for warning in fit_warnings(pub, pdf):
@@ -399,7 +403,7 @@ def lay_out(prod: Production) -> PrintLayout:
     for warning in warnings_for(pub.name, getattr(pdf, "faults", [])):
         prod.warn(warning)
     prod.check_strict()
-    pdf.data = make_accessible(pdf.data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
+    pdf.data = make_accessible(data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
     verification = _verified(pdf.data, prod.target("pdf"))
     return PrintLayout(html, pdf, stamp, verification, hints.blank_pages, fit, hints)
 
@@ -425,7 +429,7 @@ def _make_up(
         html = render_html(project, pub, "print", blank_pages=hints.blank_pages, layout_hints=hints.for_template())
         renderer = prod.renderer if pub is prod.pub else None
         return html, _render_checked(
-            prod, html, stamp, None, report=False, preflight=True, repair=False, renderer=renderer
+            prod, html, stamp, None, report=False, preflight=True, repair=False, renderer=renderer, lazy=True
         )
 
     back_cover = pub.layout_spec.back_cover
@@ -485,12 +489,13 @@ def produce_booklet(prod: Production) -> list[Artifact]:
         # would print at about 6.7 pt). The booklet is print-only, so it is not tagged or validated.
         label = f"{pub.name} (A5 booklet)"
         _html, a5, _hints = _make_up(prod, layout.stamp, replace(pub, page_size="A5"), label)
+        a5_data = a5.data  # written now: what writing says counts too
         for warning in a5.warnings:
             prod.warn(f"{label}: WeasyPrint: {warning}")
         for warning in warnings_for(label, getattr(a5, "faults", [])):
             prod.warn(warning)
         prod.check_strict()
-        data = a5.data
+        data = a5_data
     data, info = impose_booklet_data(data, prod.target("pdf"), back_cover=pub.layout_spec.back_cover)
     note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
     if native and not info.scaled:
@@ -640,7 +645,8 @@ def _fit_sheet(prod: Production, stamp: dt.datetime) -> tuple[str, RenderedPdf, 
     def attempt(size: float) -> tuple[str, RenderedPdf]:
         if size not in tried:
             html = render_html(project, pub, "print", fit_css=fit_css(size))
-            tried[size] = (html, _render_checked(prod, html, stamp, None, report=False, preflight=True, repair=False))
+            rendered = _render_checked(prod, html, stamp, None, report=False, preflight=True, repair=False, lazy=True)
+            tried[size] = (html, rendered)
         return tried[size]
 
     def fits(size: float) -> bool:
@@ -679,16 +685,19 @@ def _render_checked(
     preflight: bool = False,
     repair: bool = True,
     renderer: Renderer | None = None,
+    lazy: bool = False,
 ) -> RenderedPdf:
     """Lay out the PDF; resources that failed to load are errors, WeasyPrint's other messages warnings.
 
     With `preflight`, the laid-out pages are also checked for layout faults (see preflight.py). With
     `repair`, what WeasyPrint's tagging leaves out of PDF/UA-1 is added (pdfua.py); a layout that may be
     laid out again is repaired once it is kept. `renderer` lays it out instead of render_pdf (Production.renderer).
+    With `lazy`, the PDF is written when its data is first read (a layout that may not be kept).
     """
     project, pub = prod.project, prod.pub
     render = renderer or render_pdf
-    pdf = render(html, project.root, allowed_roots(project), stamp, extra_css=extra_css, preflight=preflight)
+    kwargs = {"extra_css": extra_css, "preflight": preflight, **({"lazy": True} if lazy else {})}
+    pdf = render(html, project.root, allowed_roots(project), stamp, **kwargs)
     if repair:
         pdf.data = make_accessible(pdf.data)
     label = f"{pub.name} ({variant})" if variant else pub.name

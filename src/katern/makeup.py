@@ -20,8 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from katern.preflight import HYPHEN_LADDER, NEAR_EMPTY_PAGE, RUN_OUT_PAGE, Fault
+if TYPE_CHECKING:  # katern.preflight imports WeasyPrint, which a build with nothing to do never loads
+    from katern.preflight import Fault
+
+# The preflight's fault kinds (katern.preflight) that hints answer.
+HYPHEN_LADDER = "hyphen-ladder"
+NEAR_EMPTY_PAGE = "near-empty-page"
+RUN_OUT_PAGE = "run-out-page"
 
 TIGHT = "tight"
 FEW_HYPHENS = "few-hyphens"

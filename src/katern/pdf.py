@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,22 +191,71 @@ def render_pdf(
     variant: str | None = "pdf/ua-1",
     extra_css: str | None = None,
     preflight: bool = False,
+    lazy: bool = False,
 ) -> RenderedPdf:
     """Lay out `html` with WeasyPrint and return the PDF bytes, page count, WeasyPrint's warnings and errors.
 
     With `preflight`, also measure the layout faults of the laid-out pages (see katern.preflight) into
-    `faults`; should the preflight itself fail, that is one more warning, never a failed layout.
+    `faults`; should the preflight itself fail, that is one more warning, never a failed layout. With
+    `lazy`, the PDF is written when its `data` is first read (LazyPdf): a make-up pass whose layout is
+    not kept is never written.
     """
     fetcher = ProjectURLFetcher(allowed)
+    identifier = pdf_identifier(html, extra_css)
     with collect_weasyprint_warnings() as collected, _source_date_epoch(stamp):
         try:
             document = lay_out_document(html, base_url, fetcher, extra_css)
-            data = write_document(document, stamp, pdf_identifier(html, extra_css), variant)
+            lazy = lazy and not dangling_links(document.pages)
+            data = None if lazy else write_document(document, stamp, identifier, variant)
         except ResourceOutsideProject as exc:
             raise BuildError(str(exc)) from exc
         except Exception as exc:  # WeasyPrint raises many kinds; report them as a build error.
             raise BuildError(f"WeasyPrint could not lay out the publication: {exc}") from exc
-    return rendered_pdf(document, data, list(collected.warnings), list(collected.errors), preflight)
+    rendered = rendered_pdf(document, data, list(collected.warnings), list(collected.errors), preflight)
+    if lazy:
+        return LazyPdf(lambda: written_later(document, stamp, identifier, variant), rendered)
+    return rendered
+
+
+class LazyPdf(RenderedPdf):
+    """A RenderedPdf whose bytes are written when first read; what writing says joins its warnings and errors."""
+
+    def __init__(self, write: Callable[[], tuple[bytes, list[str], list[str]]], rendered: RenderedPdf):
+        self._write: Callable | None = write
+        self._data: bytes | None = None
+        fields = {name: getattr(rendered, name) for name in rendered.__dataclass_fields__ if name != "data"}
+        super().__init__(data=None, **fields)
+
+    @property
+    def data(self) -> bytes | None:
+        if self._data is None and self._write is not None:
+            write, self._write = self._write, None
+            self._data, warnings, errors = write()
+            self.warnings = list(dict.fromkeys([*self.warnings, *warnings]))
+            self.errors = list(dict.fromkeys([*self.errors, *errors]))
+        return self._data
+
+    @data.setter
+    def data(self, value: bytes | None) -> None:
+        self._data = value
+        if value is not None:
+            self._write = None
+
+
+def written_later(document, stamp: dt.datetime, identifier: bytes, variant: str | None) -> tuple[bytes, list, list]:
+    """Write a laid-out Document as render_pdf does, later; return the bytes and what WeasyPrint said."""
+    with _source_date_epoch(stamp), collect_weasyprint_warnings() as collected:
+        try:
+            data = write_document(document, stamp, identifier, variant)
+        except Exception as exc:
+            raise BuildError(f"WeasyPrint could not write the publication: {exc}") from exc
+    return data, list(collected.warnings), list(collected.errors)
+
+
+def dangling_links(pages) -> bool:
+    """Say whether a page links to an anchor no page has (WeasyPrint warns of it when it writes)."""
+    anchors = {name for page in pages for name in page.anchors}
+    return any(link[0] == "internal" and link[1] not in anchors for page in pages for link in page.links)
 
 
 # The steps of render_pdf, for katern.storylayout, which lays out a publication story by story and joins

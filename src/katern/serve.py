@@ -436,7 +436,7 @@ class Preview:
             self._set_phase(name, "laying out")
             try:
                 started = time.perf_counter()
-                pdf = layout.render(*args, lazy=True, **kwargs)  # written if it is kept
+                pdf = layout.render(*args, **{**kwargs, "lazy": True})  # written if it is kept
                 log.debug(
                     "%s: laid out %d part(s), %d kept, in %.2f s",
                     name,

@@ -425,13 +425,16 @@ class StoryLayout:
         warns, is written at once all the same.
         """
         from katern.pdf import (
+            LazyPdf,
             ProjectURLFetcher,
             ResourceOutsideProject,
             _source_date_epoch,
             collect_weasyprint_warnings,
+            dangling_links,
             pdf_identifier,
             rendered_pdf,
             write_document,
+            written_later,
         )
 
         started = time.perf_counter()
@@ -447,7 +450,7 @@ class StoryLayout:
                 pages = [page for part in laid for page in part.pages]
                 document = laid[0].document.copy(pages)
                 identifier = pdf_identifier(html, extra_css)
-                lazy = lazy and not _dangling(pages)
+                lazy = lazy and not dangling_links(pages)
                 data, written = None, []
                 if not lazy:
                     with collect_weasyprint_warnings() as collected:
@@ -465,18 +468,7 @@ class StoryLayout:
         errors = list(dict.fromkeys(e for part in laid for e in part.errors))
         result = rendered_pdf(document, data, warnings, errors, preflight)
         if lazy:
-
-            def write() -> bytes:
-                with _source_date_epoch(stamp), collect_weasyprint_warnings() as collected:
-                    try:
-                        data = write_document(document, stamp, identifier, variant)
-                    except Exception as exc:
-                        raise BuildError(f"WeasyPrint could not write the publication: {exc}") from exc
-                for message in [*collected.warnings, *collected.errors]:
-                    log.warning("writing the PDF: %s", message)
-                return data
-
-            result = LazyPdf(write, result)
+            result = LazyPdf(lambda: written_later(document, stamp, identifier, variant), result)
         self.numbers = dict(result.anchors)
         self._trim(len(laid))
         self.seconds["render"] = time.perf_counter() - started
@@ -606,50 +598,6 @@ class StoryLayout:
         limit = min(self.max_cached, max(2 * used, 8))
         while len(self.cache) > limit:
             self.cache.pop(next(iter(self.cache)))
-
-
-def _lazy_pdf_class():
-    from katern.pdf import RenderedPdf
-
-    class LazyPdf(RenderedPdf):
-        """A RenderedPdf whose bytes are written when first read."""
-
-        def __init__(self, write, rendered: RenderedPdf):
-            self._write = write
-            self._data = None
-            fields = {name: getattr(rendered, name) for name in rendered.__dataclass_fields__ if name != "data"}
-            super().__init__(data=None, **fields)
-
-        @property
-        def data(self) -> bytes:
-            if self._data is None and self._write is not None:
-                self._data, self._write = self._write(), None
-            return self._data
-
-        @data.setter
-        def data(self, value: bytes | None) -> None:
-            self._data = value
-            if value is not None:
-                self._write = None
-
-    return LazyPdf
-
-
-def LazyPdf(write, rendered):  # noqa: N802 - made on first use: katern.pdf imports WeasyPrint
-    """`rendered` (a katern.pdf.RenderedPdf without its bytes) with its bytes written by `write()` on first read."""
-    global _LazyPdf
-    if _LazyPdf is None:
-        _LazyPdf = _lazy_pdf_class()
-    return _LazyPdf(write, rendered)
-
-
-_LazyPdf = None
-
-
-def _dangling(pages) -> bool:
-    """Say whether a page links to an anchor no page has (WeasyPrint warns of it when it writes)."""
-    anchors = {name for page in pages for name in page.anchors}
-    return any(link[0] == "internal" and link[1] not in anchors for page in pages for link in page.links)
 
 
 def _join_css(*pieces: str | None) -> str:
