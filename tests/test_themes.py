@@ -179,3 +179,19 @@ def test_a_font_file_that_is_not_a_font_is_an_error(scratch_project):
     use_theme(scratch_project, "eigen")
     result = check(scratch_project)
     assert result.exit_code == 1 and "is not a font file that can be embedded" in result.output
+
+
+def test_an_edited_layout_is_used_by_the_next_render_in_the_same_process(scratch_project):
+    """Compiled layouts are kept in memory (render._COMPILED), but only for the same source."""
+    from katern.render import render_html
+
+    layouts = scratch_project / "layouts" / "partials"
+    layouts.mkdir(parents=True)
+    colophon = layouts / "colophon.html"
+    colophon.write_text('<section class="colophon" id="colofon"><p>Eerste versie</p></section>\n', encoding="utf-8")
+    project = load_project(scratch_project)
+    pub = project.publications["van-nul-tot-later"]
+    assert "Eerste versie" in render_html(project, pub, "print")
+    colophon.write_text('<section class="colophon" id="colofon"><p>Tweede versie</p></section>\n', encoding="utf-8")
+    again = render_html(load_project(scratch_project), pub, "print")
+    assert "Tweede versie" in again and "Eerste versie" not in again

@@ -357,3 +357,19 @@ def test_newsletter_items_follow_one_another(shipped):
             following.append(title)
     assert following, "every Onder de loep item opens a new page"
     assert len(pages) <= ZUID_PAGES_BEFORE
+
+
+def test_text_set_from_the_cache_is_the_text_set_afresh():
+    """markup.typeset keeps what it set (a rebuild sets most text again); the result never differs."""
+    from katern import markup
+
+    project = load_project(Path(__file__).resolve().parents[1])
+    pub = project.publications["integraal-werken-zuid"]
+    markup._TYPESET_CACHE.clear()
+    fresh = {target: render_html(project, pub, target) for target in ("print", "screen")}
+    assert markup._TYPESET_CACHE  # it was filled
+    for target, page in fresh.items():
+        assert render_html(project, pub, target) == page
+    # A name at a sentence start and inside a sentence: the text before a piece decides, and is in the key.
+    one = markup.typeset("<p>Gemeente Dordrecht werkt. Dordrecht werkt.</p>", "nl")
+    assert markup.typeset("<p>Gemeente Dordrecht werkt. Dordrecht werkt.</p>", "nl") == one

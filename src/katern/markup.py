@@ -474,6 +474,11 @@ def _own_span(kind: str, html: str) -> str:
     return f'<span class="{kind}">{html}</span>'
 
 
+_CONTEXT_STRIP = " \u00a0\t\n“‘\"'([«„"  # stripped from the text before a word to see if it starts a sentence
+TYPESET_CACHE_SIZE = 50_000  # texts set, kept for this process; emptied when full
+_TYPESET_CACHE: dict[tuple, tuple[str, str]] = {}
+
+
 class _Typesetter:
     """Typeset the text of one HTML fragment; see `typeset`."""
 
@@ -515,11 +520,28 @@ class _Typesetter:
     def text(self, html: str) -> str:
         if self.inside("verbatim") or not html:
             return html
-        text = unescape(html)
-        if not self.inside("own"):
-            for pattern, replacement in self.rules:
-                text = pattern.sub(replacement, text)
-        out = self.addresses(text)
+        # The same text in the same place is set the same way: a rebuild (katern serve) or a second
+        # layout sets most of a publication's text again. What the result depends on is the key: the
+        # text, the elements it is in, and the last letter of the text before it (a sentence start).
+        key = (
+            html,
+            self.language,
+            self.breaks,
+            self.inside("own"),
+            self.inside("link"),
+            self.previous.rstrip(_CONTEXT_STRIP)[-1:],
+        )
+        found = _TYPESET_CACHE.get(key)
+        if found is None:
+            text = unescape(html)
+            if not self.inside("own"):
+                for pattern, replacement in self.rules:
+                    text = pattern.sub(replacement, text)
+            found = (self.addresses(text), text)
+            if len(_TYPESET_CACHE) >= TYPESET_CACHE_SIZE:
+                _TYPESET_CACHE.clear()
+            _TYPESET_CACHE[key] = found
+        out, text = found
         self.previous = (self.previous + text)[-40:]
         return out
 
@@ -550,7 +572,7 @@ class _Typesetter:
             return escape(text, quote=False)
         out, position = [], 0
         for word in _WORD_RE.finditer(text):
-            context = (self.previous + before + text[: word.start()]).rstrip(" \u00a0\t\n“‘\"'([«„")
+            context = (self.previous + before + text[: word.start()]).rstrip(_CONTEXT_STRIP)
             sentence_start = not context or context[-1] in ".!?:;…" or context.endswith(("–", "—"))
             if _is_name(word[0], sentence_start):
                 lead, space = _split_space(text[position : word.start()])

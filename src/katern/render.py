@@ -8,6 +8,7 @@ from html import unescape
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup, escape
@@ -74,11 +75,34 @@ class ConfinedLoader(jinja2.BaseLoader):
         raise jinja2.TemplateNotFound(template)
 
 
+class _CompiledLayouts(jinja2.BytecodeCache):
+    """The layouts compiled in this process, by file and source checksum (Jinja checks the checksum).
+
+    Kept in memory only, never on disk: a rebuild (katern serve, a second layout) does not compile the
+    same layout again, and no compiled code is ever read from a file a project could bring.
+    """
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledLayouts()
+
+
 def make_environment(project: Project) -> jinja2.Environment:
     """Create the one Jinja environment: sandboxed, the project's layouts/ first, then katern's."""
     folders = search_path(project.root, "layouts")
     env = ImmutableSandboxedEnvironment(
         loader=ConfinedLoader(folders, project.resolver),
+        bytecode_cache=_COMPILED,
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
