@@ -510,3 +510,36 @@ def test_the_html_booklet_is_shown_before_the_pdf_is_laid_out_and_checked(scratc
         assert during["files"] == ["van-nul-tot-later.html"]  # the PDF only once it passed the checks
     finally:
         preview.stop()
+
+
+def test_the_pdf_is_shown_as_soon_as_it_is_laid_out_while_it_is_checked(scratch_project, monkeypatch):
+    """Between layout and the validators the new PDF is at /draft/NAME.pdf, not in build/; then it is written."""
+    import katern.build
+
+    seen: list[dict] = []
+    original = katern.build.verify_pdf
+
+    def checking(data, name=None):
+        if str(name).endswith("van-nul-tot-later.pdf"):
+            status, kind, body = get(preview, "/draft/van-nul-tot-later.pdf")
+            files = sorted(p.name for p in preview.out_dir.glob("van-nul-tot-later*.pdf"))
+            seen.append({"status": preview.status(), "draft": (status, kind, body[:5]), "files": files})
+        return original(data, name=name)
+
+    monkeypatch.setattr(katern.build, "verify_pdf", checking)
+    preview = Preview(scratch_project, ["van-nul-tot-later"], port=0, watch=False)
+    preview.start(initial_build=False)
+    try:
+        step = preview.rebuild()
+        assert step.ok
+        during = seen[0]
+        pub = during["status"]["publications"]["van-nul-tot-later"]
+        assert pub["phase"] == "checking" and pub["draft"].startswith("/draft/van-nul-tot-later.pdf?r=")
+        assert during["draft"] == (200, "application/pdf", b"%PDF-")
+        assert during["files"] == []  # not in build/ before it passed
+        after = preview.status()["publications"]["van-nul-tot-later"]
+        assert after["draft"] is None and after["versions"]["pdf"] == step.number
+        assert get(preview, "/draft/van-nul-tot-later.pdf")[0] == 404  # gone once written
+        assert get(preview, "/draft/..%2Fetc%2Fpasswd.pdf")[0] == 404
+    finally:
+        preview.stop()

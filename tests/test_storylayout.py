@@ -226,13 +226,13 @@ def test_contents_numbers_become_literal_rules():
 def test_the_builds_make_up_laid_out_per_story_is_the_whole_documents(project_copy, tmp_path, name):
     """The build's own print layout (make-up hints, blank pages, repair, validators) with the per-story layout
     given as the Production's renderer (as katern serve does) gives the same HTML, hints and PDF."""
-    from katern.build import Production
+    from katern.build import Hooks, Production
 
     project = load_project(project_copy)
     pub = project.publications[name]
     a = Production(project, pub, tmp_path).layout()
     layout = StoryLayout()
-    b = Production(project, pub, tmp_path, renderer=layout.render).layout()
+    b = Production(project, pub, tmp_path, hooks=Hooks(renderer=layout.render)).layout()
     assert layout.layouts > 0  # it was used
     assert (b.html, b.blank_pages, b.fit_css, b.hints) == (a.html, a.blank_pages, a.fit_css, a.hints)
     assert b.pdf.pages == a.pdf.pages and b.pdf.anchors == a.pdf.anchors

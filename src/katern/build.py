@@ -273,6 +273,19 @@ Renderer = Callable[..., "RenderedPdf"]  # katern.pdf.render_pdf, or a stand-in 
 
 
 @dataclass(frozen=True)
+class Hooks:
+    """What a caller (katern serve) changes in how one publication is produced; both optional.
+
+    `renderer` lays out the print layout instead of katern.pdf.render_pdf (the same arguments and result:
+    katern serve's warm per-story layout). `laid_out` is called with the PDF of the print layout as soon
+    as it is laid out, before it is checked: a draft to show, never an output (only `commit` writes).
+    """
+
+    renderer: Renderer | None = None
+    laid_out: Callable[[bytes], None] | None = None
+
+
+@dataclass(frozen=True)
 class OutputSpec:
     kind: str
     filename: str  # "{name}.pdf"
@@ -326,16 +339,16 @@ class Production:
         pub: Publication,
         out_dir: Path,
         strict: bool = False,
-        renderer: Renderer | None = None,
+        hooks: Hooks | None = None,
     ):
         self.project = project
         self.pub = pub
         self.out_dir = Path(out_dir)
         self.strict = strict
-        # What lays the print layout out: katern.pdf.render_pdf, or a stand-in with its signature that gives
-        # the same PDF (katern serve's warm katern.storylayout.StoryLayout.render). The press PDF and the A5
-        # booklet are always laid out by render_pdf.
-        self.renderer = renderer
+        # What lays the print layout out (the press PDF and the A5 booklet are always laid out by render_pdf),
+        # and who is shown it before it is checked: see Hooks.
+        self.hooks = hooks or Hooks()
+        self.renderer = self.hooks.renderer
         self.traces: dict[str, Trace] = {}  # kind -> what producing it read, warned and noted
         self._current: Trace | None = None
         self._layout: PrintLayout | None = None
@@ -395,6 +408,8 @@ def lay_out(prod: Production) -> PrintLayout:
     data = pdf.data  # the layout kept is written now (the others never were): what writing says counts too
     if pdf.errors:
         raise BuildError("; ".join(pdf.errors) + ". Fix the reference, or remove it.", path=pub.path)
+    if prod.hooks.laid_out is not None:
+        prod.hooks.laid_out(data)
     if not is_story_sheet(pub):
         for warning in pdf.warnings:
             prod.warn(f"{pub.name}: WeasyPrint: {warning}")
@@ -738,15 +753,15 @@ def produce_publication(
     out_dir: Path,
     kinds: Iterable[str],
     strict: bool = False,
-    renderer: Renderer | None = None,
+    hooks: Hooks | None = None,
 ) -> Outcome:
     """Produce the outputs `kinds` of `pub` in memory, with their traced inputs; never raises for the content.
 
-    `renderer` lays out the print layout instead of katern.pdf.render_pdf (see Production.renderer).
+    `hooks` change how its print layout is laid out and who sees it first (see Hooks).
     """
     started = time.perf_counter()
     outcome = Outcome(pub.name)
-    prod = Production(project, pub, out_dir, strict, renderer)
+    prod = Production(project, pub, out_dir, strict, hooks)
     try:
         artifacts = prod.run(kinds)
     except KaternError as exc:
@@ -1127,7 +1142,7 @@ def build(
     shard: tuple[int, int] | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    renderers: Mapping[str, Renderer] | None = None,
+    hooks: Mapping[str, Hooks] | None = None,
 ) -> BuildResults:
     """Build the named publications (all when none are named); one failure does not stop the others.
 
@@ -1135,9 +1150,9 @@ def build(
     `extras` (booklet, press) are built in addition to either. An output whose inputs did not change
     since the build that wrote it (see katern.manifest) is not rebuilt, unless `force`. `jobs` > 1
     produces publications in that many worker processes (None: one per core); `shard` (K, N) builds
-    only the K-th of N shares. `progress` is told what happens as it happens. `renderers` gives, by
-    publication name, what lays out its print layout instead of render_pdf (katern serve's warm per-story
-    layout; see Production.renderer); publications are then produced in this process, one by one.
+    only the K-th of N shares. `progress` is told what happens as it happens. `hooks` gives, by
+    publication name, what lays out its print layout and who sees it before it is checked (katern serve;
+    see Hooks); publications are then produced in this process, one by one.
     """
     from katern.resources import font_cache
 
@@ -1163,7 +1178,7 @@ def build(
         results[name] = plan.result
         plans.append(plan)
     todo = sorted((p for p in plans if p.todo), key=lambda p: -p.estimate)
-    workers = 1 if len(todo) <= 1 or renderers else max(1, min(jobs or default_jobs(), len(todo)))
+    workers = 1 if len(todo) <= 1 or hooks else max(1, min(jobs or default_jobs(), len(todo)))
     total = len(failed) + len(selected)
     if progress is not None:
         progress.start(total, workers)
@@ -1192,8 +1207,10 @@ def build(
             for plan in todo:
                 if progress is not None:
                     progress.working([plan.name])
-                renderer = (renderers or {}).get(plan.name)
-                done(plan, produce_publication(project, plan.pub, out_dir, plan.todo, strict, renderer))
+                done(
+                    plan,
+                    produce_publication(project, plan.pub, out_dir, plan.todo, strict, (hooks or {}).get(plan.name)),
+                )
         else:
             from katern.workers import run_pool
 

@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from katern.build import BuildResult, build, lays_out_in_parts, plan_outputs
+from katern.build import BuildResult, Hooks, build, lays_out_in_parts, plan_outputs
 from katern.errors import BuildError, KaternError
 from katern.project import Project, find_root, load_project
 from katern.schema import did_you_mean
@@ -135,6 +135,7 @@ class _PubState:
     seconds: float | None = None
     versions: dict[str, int] = field(default_factory=dict)  # output kind -> rebuild number that wrote it
     phase: str | None = None  # the PDF's: "laying out", "checking" (make_accessible, validators) or None
+    draft: int | None = None  # while "checking": the revision of the laid-out PDF shown at /draft/NAME.pdf
 
 
 class _Stop:
@@ -172,6 +173,7 @@ class Preview:
         self.debounce_ms = debounce_ms
         self.per_story = per_story  # lay brochures and newsletters out story by story (see the docstring)
         self.layouts: dict[str, object] = {}  # publication -> its katern.storylayout.StoryLayout
+        self.drafts: dict[str, bytes] = {}  # publication -> its PDF laid out and being checked (not in build/)
         self.revision = 0  # grows with every change the page shows (a build, an output written, a phase)
         self.project: Project | None = None
         self.last: Rebuild | None = None
@@ -406,10 +408,12 @@ class Preview:
         rest = tuple(kind for kind in kinds if kind != "html")
         if rest:
             try:
-                renderers = {name: self._renderer(name)}
-                done.append(build(project, [name], rest, self.out_dir, renderers=renderers)[0])
+                hooks = {name: Hooks(renderer=self._renderer(name), laid_out=self._drafted(name))}
+                done.append(build(project, [name], rest, self.out_dir, hooks=hooks)[0])
             finally:
                 self._set_phase(name, None)
+                with self._state:
+                    self.drafts.pop(name, None)  # written to build/ by now, or failed: the last good one shows
         if len(done) == 1:
             return done[0]
         html_result, rest_result = done
@@ -458,6 +462,22 @@ class Preview:
 
         return render
 
+    def _drafted(self, name: str):
+        """Show the PDF of `name` as soon as it is laid out, while the validators check it (a draft)."""
+
+        def show(data: bytes) -> None:
+            with self._state:
+                state = self.publications.get(name)
+                if state is None:
+                    return
+                self.drafts[name] = data
+                self.revision += 1
+                state.draft = self.revision
+                state.phase = "checking"
+                self._state.notify_all()
+
+        return show
+
     def _recorded(self, result: BuildResult, number: int) -> None:
         """Show an output written before the rebuild ends (the HTML booklet, ahead of its PDF)."""
         with self._state:
@@ -470,6 +490,8 @@ class Preview:
             state = self.publications.get(name)
             if state is not None and state.phase != phase:
                 state.phase = phase
+                if phase != "checking":
+                    state.draft = None
                 self.revision += 1
                 self._state.notify_all()
 
@@ -591,6 +613,7 @@ class Preview:
                         "seconds": None if state.seconds is None else round(state.seconds, 3),
                         "versions": dict(state.versions),
                         "phase": state.phase,
+                        "draft": f"/draft/{name}.pdf?r={state.draft}" if state.draft and name in self.drafts else None,
                         "files": self._files(name),
                     }
                     for name, state in self.publications.items()
@@ -727,6 +750,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, SCRIPT.encode("utf-8"), CONTENT_TYPES[".js"], head)
             elif path.startswith("/build/"):
                 self._file(path[len("/build/") :], head)
+            elif path.startswith("/draft/") and path.endswith(".pdf"):
+                self._draft(unquote(path[len("/draft/") : -len(".pdf")]), head)
             else:
                 self._not_found(head)
         except (BrokenPipeError, ConnectionResetError):
@@ -744,6 +769,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         kind = CONTENT_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
         self._send(HTTPStatus.OK, data, kind or "application/octet-stream", head)
+
+    def _draft(self, name: str, head: bool) -> None:
+        """The PDF of `name` laid out and being checked, from memory (it is not in build/ yet)."""
+        with self.preview._state:
+            data = self.preview.drafts.get(name) if SLUG.match(name) else None
+        if data is None:
+            self._not_found(head)
+            return
+        self._send(HTTPStatus.OK, data, CONTENT_TYPES.get(".pdf", "application/pdf"), head)
 
     def _events(self, head: bool) -> None:
         """Server-Sent Events: the build counter now, then after every rebuild (and a comment as keep-alive)."""
@@ -859,6 +893,9 @@ SCRIPT = r"""
 
   function pdfWords(info) {
     if (info.phase === "laying out") { return "PDF: laying out\u2026 (the one shown is the last good one)"; }
+    if (info.phase === "checking" && info.draft) {
+      return "PDF: the new layout, shown while it is checked (written to build/ when it passes)";
+    }
     if (info.phase === "checking") { return "PDF: checking\u2026 (validators; written to build/ when it passes)"; }
     return info.versions.pdf !== undefined ? "PDF: written (build " + info.versions.pdf + ")" : "";
   }
@@ -912,6 +949,18 @@ SCRIPT = r"""
       var kind = frame.getAttribute("data-kind");
       var version = info.versions[kind];
       var url = info.files[kind];
+      // The PDF laid out and being checked is shown at once; when it is written (or fails), build/'s.
+      if (kind === "pdf" && info.draft) {
+        if (frame.getAttribute("data-draft") !== info.draft) {
+          frame.setAttribute("data-draft", info.draft);
+          refreshFrame(frame, info.draft + "#view=FitH");
+        }
+        return;
+      }
+      if (kind === "pdf" && frame.getAttribute("data-draft")) {
+        frame.removeAttribute("data-draft");
+        frame.setAttribute("data-version", "");
+      }
       if (url && version !== undefined && String(version) !== frame.getAttribute("data-version")) {
         frame.setAttribute("data-version", String(version));
         refreshFrame(frame, url + "?v=" + version + (kind === "pdf" ? "#view=FitH" : ""));
@@ -1012,6 +1061,8 @@ def _pdf_words(info: dict) -> str:
     """What the PDF pane says about the PDF: being laid out, being checked, or written (as the script does)."""
     if info.get("phase") == "laying out":
         return "PDF: laying out… (the one shown is the last good one)"
+    if info.get("phase") == "checking" and info.get("draft"):
+        return "PDF: the new layout, shown while it is checked (written to build/ when it passes)"
     if info.get("phase") == "checking":
         return "PDF: checking… (validators; written to build/ when it passes)"
     version = info["versions"].get("pdf")
