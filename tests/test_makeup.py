@@ -157,3 +157,22 @@ def test_a_build_with_nothing_to_do_does_not_load_weasyprint():
     code = "import sys, katern.build, katern.cli; print('weasyprint' in sys.modules)"
     said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert said.strip() == "False"
+
+
+def test_three_stories_from_one_place_pass_the_validators(scratch_project, tmp_path):
+    """A place line that opens three story pages is not taken for a running head (outloud PAG-001)."""
+    from conftest import record_front, write_record
+
+    slugs = []
+    for number in range(1, 4):
+        slug = f"zwolle-verhaal-{number}"
+        front = record_front("zwolle-think-op-school", title=f"Verhaal {number} uit Zwolle")
+        write_record(scratch_project, slug, front, body=f"## Deel\n\n{WORDS * 4}")
+        slugs.append(slug)
+    brochure = scratch_project / "content" / "publications" / "van-nul-tot-later.yaml"
+    text = brochure.read_text(encoding="utf-8")
+    text = text.replace("  - oss-maatwerkfabriek\n", "  - oss-maatwerkfabriek\n" + "".join(f"  - {s}\n" for s in slugs))
+    brochure.write_text(text, encoding="utf-8")
+    project = load_project(scratch_project)
+    (result,) = build(project, ["van-nul-tot-later"], ("pdf",), tmp_path / "out")
+    assert result.ok, result.error

@@ -46,6 +46,8 @@ from katern.errors import BuildError, KaternError, Problem
 from katern.fsutil import atomic_write, atomic_write_many, remove_stale_temps
 from katern.makeup import (
     FACING,
+    FEW_HYPHENS,
+    TIGHT,
     LayoutHints,
     better,
     expected,
@@ -459,7 +461,7 @@ def _make_up(
         html2, pdf2 = attempt(tried)
         if better(pdf2.faults, pdf.faults):
             hints, html, pdf = tried, html2, pdf2
-            prod.note(f"{label}: make-up: {'; '.join(tried.describe())}.")
+            prod.note(f"{label}: make-up: {'; '.join(tried.describe((TIGHT, FEW_HYPHENS)))}.")
     if back_cover and pdf.pages % 4:  # no hints, hints not kept, or their pages not as expected
         if hints.blank_pages or hints.get(FACING):  # the guess was wrong: lay it out without them first
             hints = without_blank_pages(hints)

@@ -6,7 +6,8 @@ and the blank pages a brochure needs. Nothing here lays anything out; the build 
 second layout only if it is better (`better`).
 
 - `tight`: a story whose last page holds only a few of its lines (a run-out or near-empty page) is set a
-  little tighter (print.css `.story.tight`: leading, spacing, intro) to pull those lines back.
+  little tighter (print.css `.story.tight`: leading, spacing, intro, and only its first pull quote,
+  which repeats a sentence of the text) to pull those lines back.
 - `few-hyphens`: a story with more than two hyphenated lines in a row (WeasyPrint has no
   hyphenate-limit-lines) is hyphenated only in longer words (print.css `.story.few-hyphens`), so its
   lines break elsewhere.
@@ -35,9 +36,9 @@ FEW_HYPHENS = "few-hyphens"
 FACING = "facing"
 FOREWORD = "voorwoord"  # the foreword's id (partials/foreword.html), which a tight hint can name too
 
-# A last page holding more of a story's lines than this share cannot be pulled back by setting the
-# story tighter (print.css gives about 3 % in leading and spacing): tightening it would only look worse.
-TIGHT_REACH = 0.06
+# A last page holding more of a story's lines than this share is not worth a try: setting the story tighter
+# (print.css: about 3 % in leading and spacing, and its second pull quote left out) cannot pull that back.
+TIGHT_REACH = 0.2
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,19 @@ class LayoutHints:
         """Return the hints as the layouts read them: `layout_hints.get('tight', ())`."""
         return {kind: tuple(sorted(slugs)) for kind, slugs in sorted(self.stories.items()) if slugs}
 
-    def describe(self) -> list[str]:
-        """Say in words what these hints change, one phrase per kind."""
+    def describe(self, kinds: Iterable[str] = (TIGHT, FEW_HYPHENS, FACING)) -> list[str]:
+        """Say in words what these hints (of `kinds`) change, one phrase per kind."""
         said = {
-            TIGHT: "set a little tighter to pull a last page back",
+            TIGHT: "set a little tighter (and with one pull quote at most) to pull a last page back",
             FEW_HYPHENS: "hyphenated less, to break more than two hyphenated lines in a row",
             FACING: "moved to a left-hand page so its pages face each other",
         }
-        return [f"{', '.join(sorted(slugs))}: {said[kind]}" for kind, slugs in sorted(self.stories.items()) if slugs]
+        chosen = set(kinds)
+        return [
+            f"{', '.join(sorted(slugs))}: {said[kind]}"
+            for kind, slugs in sorted(self.stories.items())
+            if slugs and kind in chosen
+        ]
 
     def __bool__(self) -> bool:
         return bool(self.blank_pages) or any(self.stories.values())
