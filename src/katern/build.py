@@ -350,7 +350,6 @@ class Production:
         # What lays the print layout out (the press PDF and the A5 booklet are always laid out by render_pdf),
         # and who is shown it before it is checked: see Hooks.
         self.hooks = hooks or Hooks()
-        self.renderer = self.hooks.renderer
         self.traces: dict[str, Trace] = {}  # kind -> what producing it read, warned and noted
         self._current: Trace | None = None
         self._layout: PrintLayout | None = None
@@ -405,16 +404,12 @@ def lay_out(prod: Production) -> PrintLayout:
     hints, fit = LayoutHints(), ""
     if is_story_sheet(pub):
         html, pdf, fit = _fit_sheet(prod, stamp)
+        data = _written(prod, pdf, pub.name, warn=False)
     else:
         html, pdf, hints = _make_up(prod, stamp)
-    data = pdf.data  # the layout kept is written now (the others never were): what writing says counts too
-    if pdf.errors:
-        raise BuildError("; ".join(pdf.errors) + ". Fix the reference, or remove it.", path=pub.path)
+        data = _written(prod, pdf, pub.name)
     if prod.hooks.laid_out is not None:
         prod.hooks.laid_out(data)
-    if not is_story_sheet(pub):
-        for warning in pdf.warnings:
-            prod.warn(f"{pub.name}: WeasyPrint: {warning}")
     for warning in fit_warnings(pub, pdf):
         prod.warn(warning)
     for warning in warnings_for(pub.name, getattr(pdf, "faults", [])):
@@ -423,6 +418,20 @@ def lay_out(prod: Production) -> PrintLayout:
     pdf.data = make_accessible(data)  # what WeasyPrint's tagging leaves out of PDF/UA-1 (see pdfua.py)
     verification = _verified(pdf.data, prod.target("pdf"))
     return PrintLayout(html, pdf, stamp, verification, hints.blank_pages, fit, hints)
+
+
+def _written(prod: Production, pdf: RenderedPdf, label: str, warn: bool = True) -> bytes:
+    """Return the bytes of the layout kept, written now (the others never were): what writing says counts too.
+
+    Resources that failed to load are an error; with `warn`, WeasyPrint's warnings are the output's warnings.
+    """
+    data = pdf.data
+    if pdf.errors:
+        raise BuildError("; ".join(pdf.errors) + ". Fix the reference, or remove it.", path=prod.pub.path)
+    if warn:
+        for warning in pdf.warnings:
+            prod.warn(f"{label}: WeasyPrint: {warning}")
+    return data
 
 
 ENDS = ("werkende-factoren", "colofon")  # anchors of sections that start a page of their own, after stories
@@ -444,7 +453,7 @@ def _make_up(
 
     def attempt(hints: LayoutHints) -> tuple[str, RenderedPdf]:
         html = render_html(project, pub, "print", blank_pages=hints.blank_pages, layout_hints=hints.for_template())
-        renderer = prod.renderer if pub is prod.pub else None
+        renderer = prod.hooks.renderer if pub is prod.pub else None
         return html, _render_checked(
             prod, html, stamp, None, report=False, preflight=True, repair=False, renderer=renderer, lazy=True
         )
@@ -506,13 +515,10 @@ def produce_booklet(prod: Production) -> list[Artifact]:
         # would print at about 6.7 pt). The booklet is print-only, so it is not tagged or validated.
         label = f"{pub.name} (A5 booklet)"
         _html, a5, _hints = _make_up(prod, layout.stamp, replace(pub, page_size="A5"), label)
-        a5_data = a5.data  # written now: what writing says counts too
-        for warning in a5.warnings:
-            prod.warn(f"{label}: WeasyPrint: {warning}")
+        data = _written(prod, a5, label)
         for warning in warnings_for(label, getattr(a5, "faults", [])):
             prod.warn(warning)
         prod.check_strict()
-        data = a5_data
     data, info = impose_booklet_data(data, prod.target("pdf"), back_cover=pub.layout_spec.back_cover)
     note = f"{pub.name}: booklet of {info.sheets} sheet(s), {info.sides} sides"
     if native and not info.scaled:
@@ -609,19 +615,11 @@ def fit_warnings(pub: Publication, pdf: RenderedPdf) -> list[str]:
             "(max_pages). Shorten the text or raise max_pages."
         )
     if pub.story_max_pages is not None and pub.layout != "handout":
-        starts = sorted((pdf.anchors[r.slug], r.slug) for r in pub.records if r.slug in pdf.anchors)
-        boundaries = sorted(
-            {page for anchor, page in pdf.anchors.items() if anchor in {"werkende-factoren", "colofon"}}
-            | {start for start, _ in starts}
-            | {pdf.pages + 1}
-        )
-        for start, slug in starts:
-            end = next(b for b in boundaries if b > start)
-            length = end - start
-            if length > pub.story_max_pages:
+        for span in spans(pdf.anchors, [r.slug for r in pub.records], pdf.pages, ENDS):
+            if span.length > pub.story_max_pages:
                 warnings.append(
-                    f"{pub.name}: story '{slug}' runs {length} pages, {length - pub.story_max_pages} more than "
-                    f"story_max_pages ({pub.story_max_pages}). Shorten it or raise the budget."
+                    f"{pub.name}: story '{span.slug}' runs {span.length} pages, {span.length - pub.story_max_pages} "
+                    f"more than story_max_pages ({pub.story_max_pages}). Shorten it or raise the budget."
                 )
     return warnings
 
@@ -713,8 +711,7 @@ def _render_checked(
     """
     project, pub = prod.project, prod.pub
     render = renderer or render_pdf
-    kwargs = {"extra_css": extra_css, "preflight": preflight, **({"lazy": True} if lazy else {})}
-    pdf = render(html, project.root, allowed_roots(project), stamp, **kwargs)
+    pdf = render(html, project.root, allowed_roots(project), stamp, extra_css=extra_css, preflight=preflight, lazy=lazy)
     if repair:
         pdf.data = make_accessible(pdf.data)
     label = f"{pub.name} ({variant})" if variant else pub.name
